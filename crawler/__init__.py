@@ -1,0 +1,1 @@
+"""newsmon: crawl news publishers, store every version, flag every edit."""

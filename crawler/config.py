@@ -1,0 +1,141 @@
+"""The settings a user changes, in one table, and the one place env variables map onto them.
+
+Each :class:`Option` names a Scrapy setting, its environment variable and its default. The README's
+settings table is generated from :data:`OPTIONS` (``python -m crawler.config``) and a test checks that
+it is current, so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scrapy.settings import BaseSettings
+
+
+@dataclass(frozen=True)
+class Option:
+    setting: str
+    env: str
+    default: Any
+    doc: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "MONGO_URI",
+        "MONGO_URI",
+        None,
+        "MongoDB connection string. Unset: newsmon starts (or reuses) its embedded server.",
+    ),
+    Option("NEWSMON_MONGO_DB", "NEWSMON_MONGO_DB", "newsmon", "Database name."),
+    Option(
+        "NEWSMON_DATA_DIR",
+        "NEWSMON_DATA_DIR",
+        None,
+        "Where the embedded database and the write spool live. Default: `$XDG_DATA_HOME/newsmon` "
+        "(`~/.local/share/newsmon`).",
+    ),
+    Option(
+        "NEWSMON_EMBEDDED_PORT",
+        "NEWSMON_EMBEDDED_PORT",
+        0,
+        "Port of the embedded server when newsmon starts it (0: a free port, recorded in the data dir).",
+    ),
+    Option("NEWSMON_STORE_BATCH_SIZE", "NEWSMON_STORE_BATCH_SIZE", 200, "Items per bulk write."),
+    Option(
+        "NEWSMON_STORE_FLUSH_SECONDS",
+        "NEWSMON_STORE_FLUSH_SECONDS",
+        2.0,
+        "Longest time an item waits in memory before its batch is written.",
+    ),
+    Option(
+        "NEWSMON_STORE_RETRIES",
+        "NEWSMON_STORE_RETRIES",
+        3,
+        "Attempts per batch (with backoff) before it is spooled to disk.",
+    ),
+    Option(
+        "NEWSMON_STORE_RETRY_BACKOFF",
+        "NEWSMON_STORE_RETRY_BACKOFF",
+        1.0,
+        "Seconds before the first retry; doubles on each attempt.",
+    ),
+    Option(
+        "NEWSMON_STORE_TIMEOUT_MS",
+        "NEWSMON_STORE_TIMEOUT_MS",
+        5000,
+        "Server selection / connect timeout of the MongoDB client, in milliseconds.",
+    ),
+    Option(
+        "USER_AGENT",
+        "NEWSMON_USER_AGENT",
+        "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring crawler)",
+        "User-Agent sent to publishers (also by the browser).",
+    ),
+)
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    """Convert an env string to the default's type, so `NEWSMON_STORE_BATCH_SIZE=50` is an int."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in _TRUE
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings that environment variables set, typed like their defaults."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    for opt in OPTIONS:
+        raw = environ.get(opt.env)
+        if raw not in (None, ""):
+            try:
+                found[opt.setting] = _coerce(raw, opt.default)
+            except ValueError as exc:
+                raise ValueError(f"{opt.env}={raw!r} is not a valid {type(opt.default).__name__}") from exc
+    return found
+
+
+class EnvSettingsAddon:
+    """Scrapy add-on that maps env variables onto settings when a crawler starts (not at import).
+
+    Env beats the project's defaults; `-s NAME=value` on the command line still beats env.
+    """
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        for name, value in env_overrides().items():
+            settings.set(name, value, priority="project")
+
+
+def data_dir(settings: Mapping[str, Any] | BaseSettings | None = None) -> Path:
+    """The data directory: setting or env, else the XDG data home."""
+    configured = (settings.get("NEWSMON_DATA_DIR") if settings is not None else None) or os.environ.get(
+        "NEWSMON_DATA_DIR"
+    )
+    if configured:
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "newsmon"
+
+
+def settings_table() -> str:
+    """The README's settings table, in Markdown."""
+    rows = ["| setting | env | default | what it does |", "|---|---|---|---|"]
+    for opt in OPTIONS:
+        default = "unset" if opt.default is None else f"`{opt.default}`"
+        rows.append(f"| `{opt.setting}` | `{opt.env}` | {default} | {opt.doc} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())

@@ -1,0 +1,1 @@
+"""Scrapy extensions: run records and health."""

@@ -1,0 +1,1 @@
+"""Pure extractors: (html, url) -> Article | list[Teaser]; no Scrapy, no database."""

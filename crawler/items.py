@@ -1,0 +1,103 @@
+"""The items spiders yield and pipelines consume.
+
+Plain dataclasses (Scrapy reads them through ItemAdapter), so extractors can build them without Scrapy.
+Times are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class Block:
+    """One body block, in page order."""
+
+    kind: str
+    """`paragraph`, `crosshead`, `list`, `quote`."""
+    text: str
+
+
+@dataclass
+class Image:
+    url: str
+    caption: str | None = None
+    credit: str | None = None
+
+
+@dataclass
+class ArticleItem:
+    """An article page as extracted."""
+
+    url: str
+    """Canonical URL (the page's own canonical when it has one)."""
+    site: str
+    """Site key, e.g. `merkur.de`."""
+    headline: str | None
+    publisher_id: str | None = None
+    """The publisher's article id (IPPEN: the digits before `.html`); stable across slug changes."""
+    fetched_url: str | None = None
+    """The URL that was requested (differs from `url` after redirects or with tracking parameters)."""
+    language: str | None = None
+    kicker: str | None = None
+    headline_variants: dict[str, str] = field(default_factory=dict)
+    """Headline per source: `h1`, `og_title`, `jsonld`, `title`, `share`."""
+    lead: str | None = None
+    body: list[Block] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    agency: str | None = None
+    dateline: str | None = None
+    published: datetime | None = None
+    modified: datetime | None = None
+    section: str | None = None
+    breadcrumb: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    paywall: bool = False
+    word_count: int = 0
+    html_hash: str | None = None
+    extractor: str | None = None
+    """Extractor name and version, e.g. `ippen/1`."""
+    fetched_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TeaserItem:
+    """One teaser of an article on a listing page (homepage or section)."""
+
+    url: str
+    site: str
+    headline: str | None
+    page_url: str
+    position: int
+    """1-based position on the page, in reading order."""
+    publisher_id: str | None = None
+    kicker: str | None = None
+    text: str | None = None
+    image: str | None = None
+    block: str | None = None
+    """The page block the teaser stands in (e.g. `prio`, `list`)."""
+    seen_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RejectItem:
+    """A page or item that could not be read or failed validation, kept with its reason."""
+
+    url: str
+    reason: str
+    site: str | None = None
+    item: dict[str, Any] = field(default_factory=dict)
+    detail: str | None = None
+    seen_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,43 @@
+"""Scrapy settings of the newsmon project: polite defaults, newsmon's components, nothing read from env here.
+
+Environment variables are mapped onto settings by :class:`crawler.config.EnvSettingsAddon` when a crawler
+starts; user-facing settings and their defaults are listed in :mod:`crawler.config`.
+"""
+
+from crawler.config import OPTIONS
+
+BOT_NAME = "newsmon"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Defaults of the user-facing options (crawler/config.py is the one table of them).
+globals().update({opt.setting: opt.default for opt in OPTIONS})
+
+ADDONS = {"crawler.config.EnvSettingsAddon": 0}
+
+# Politeness: obey robots.txt, adapt to the server, a few requests per site at a time.
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_TIMES = 2
+
+# Scrapy 2.19 starts a code-executing remote-control server and the telnet console: newsmon needs neither.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.store.StorePipeline": 900,
+}
+EXTENSIONS = {
+    "crawler.extensions.crawl_runs.CrawlRunRecorder": 100,
+}
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

@@ -1,0 +1,1 @@
+"""Everything that speaks to MongoDB lives in this package."""

@@ -1,0 +1,64 @@
+"""Which MongoDB to talk to, and how to name it in logs without leaking credentials."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from crawler.config import data_dir
+
+logger = logging.getLogger(__name__)
+
+_USERINFO = re.compile(r"(?P<scheme>mongodb(?:\+srv)?://)(?P<userinfo>[^@/]*@)")
+_SECRET_PARAMS = re.compile(r"(?i)((?:password|authmechanismproperties|tlscertificatekeyfilepassword)=)[^&]*")
+
+
+def redact_uri(uri: str) -> str:
+    """`mongodb://user:secret@host/db` -> `mongodb://***@host/db`: the only form of a URI we log."""
+    uri = _USERINFO.sub(r"\g<scheme>***@", uri)
+    return _SECRET_PARAMS.sub(r"\1***", uri)
+
+
+def redact_text(text: str, uri: str | None) -> str:
+    """Remove a URI's credentials from any message (pymongo errors can quote the URI or the user)."""
+    text = redact_uri(text)
+    if uri:
+        match = _USERINFO.search(uri)
+        if match:
+            userinfo = match.group("userinfo")[:-1]
+            for secret in {userinfo, *userinfo.split(":", 1)}:
+                if secret:
+                    text = text.replace(secret, "***")
+    return text
+
+
+def resolve_uri(settings: Mapping[str, Any]) -> str:
+    """`MONGO_URI` when set; otherwise the embedded server, started on first use and then reused."""
+    uri = settings.get("MONGO_URI")
+    if uri:
+        return str(uri)
+    from crawler.store.embedded import ensure_embedded_server
+
+    server = ensure_embedded_server(data_dir(settings), port=int(settings.get("NEWSMON_EMBEDDED_PORT") or 0))
+    return server.uri
+
+
+def connect(settings: Mapping[str, Any], uri: str | None = None) -> tuple[MongoClient, Database]:
+    """A client and the configured database. Lazy: this does not fail while the server is down."""
+    uri = uri or resolve_uri(settings)
+    timeout = int(settings.get("NEWSMON_STORE_TIMEOUT_MS") or 5000)
+    client: MongoClient = MongoClient(
+        uri,
+        serverSelectionTimeoutMS=timeout,
+        connectTimeoutMS=timeout,
+        tz_aware=True,
+        appname="newsmon",
+    )
+    name = settings.get("NEWSMON_MONGO_DB") or "newsmon"
+    logger.debug("MongoDB %s, database %s", redact_uri(uri), name)
+    return client, client[name]

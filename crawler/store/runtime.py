@@ -1,0 +1,72 @@
+"""One store connection and one batch writer per crawler, shared by the pipelines and the run recorder."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from twisted.internet.threads import deferToThread
+
+from crawler.config import data_dir
+from crawler.store.connection import connect, redact_uri, resolve_uri
+from crawler.store.spool import Spool
+from crawler.store.writer import BatchWriter
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from twisted.internet.defer import Deferred
+
+logger = logging.getLogger(__name__)
+
+_ATTR = "_newsmon_store_runtime"
+
+
+class StoreRuntime:
+    """Opened on first use by any component of a crawler; closed when its engine stops."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.uri = resolve_uri(settings)
+        self.client, self.db = connect(settings, self.uri)
+        self.run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+        self.writer = BatchWriter(
+            self.db,
+            Spool(data_dir(settings) / "spool"),
+            uri=self.uri,
+            batch_size=settings.getint("NEWSMON_STORE_BATCH_SIZE"),
+            flush_seconds=settings.getfloat("NEWSMON_STORE_FLUSH_SECONDS"),
+            retries=settings.getint("NEWSMON_STORE_RETRIES"),
+            backoff=settings.getfloat("NEWSMON_STORE_RETRY_BACKOFF"),
+        )
+        self.writer.start()
+        crawler.signals.connect(self._engine_stopped, signal=signals.engine_stopped)
+        logger.info("Storing to %s (database %s), run %s", redact_uri(self.uri), self.db.name, self.run_id)
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> StoreRuntime:
+        runtime = getattr(crawler, _ATTR, None)
+        if runtime is None:
+            runtime = cls(crawler)
+            setattr(crawler, _ATTR, runtime)
+        return runtime
+
+    def flush(self) -> Deferred:
+        """Write everything queued so far, off the reactor thread."""
+        return deferToThread(self.writer.flush)
+
+    def _engine_stopped(self) -> Deferred:
+        return deferToThread(self._close)
+
+    def _close(self) -> None:
+        stats = self.writer.close()
+        self.client.close()
+        logger.info(
+            "Store closed: written %s, rejected %d, spooled %d, replayed %d",
+            dict(stats.written),
+            stats.rejected,
+            stats.spooled,
+            stats.replayed,
+        )

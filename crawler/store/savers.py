@@ -1,0 +1,307 @@
+"""Turn batches of item documents into idempotent bulk writes, one saver per kind of document.
+
+Every write is keyed by a string `_id` built from natural keys, so writing the same batch twice (a retry,
+a replay of the spool, a second crawl at the same time) changes nothing the first did not.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pymongo import UpdateOne
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError
+
+from crawler.fingerprint import CONTENT_FIELDS, content_hash, short_hash
+from crawler.store import schema
+
+logger = logging.getLogger(__name__)
+
+DUPLICATE_KEY = 11000
+
+
+@dataclass
+class SaveResult:
+    written: int = 0
+    rejected: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    """Documents the database refused for a reason a retry cannot fix (kept as rejects)."""
+    retry: list[dict[str, Any]] = field(default_factory=list)
+    """Documents that lost a race with another writer and must be saved again from a fresh read."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """What the batch did, e.g. `new_articles`, `new_versions`, `unchanged`."""
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + n
+
+
+class Saver(Protocol):
+    kind: str
+
+    def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult: ...
+
+
+def article_id(site: str, publisher_id: str | None, url: str) -> str:
+    """`merkur.de:91234567`; without a publisher id the canonical URL stands in."""
+    return f"{site}:{publisher_id}" if publisher_id else f"{site}:u:{short_hash(url)}"
+
+
+def version_id(aid: str, version: int) -> str:
+    return f"{aid}:v{version:06d}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _bulk(db: Database, collection: str, ops: list[UpdateOne]) -> tuple[dict[int, dict[str, Any]], set[int]]:
+    """Unordered bulk write; returns write errors by op index and the indexes that upserted (inserted)."""
+    if not ops:
+        return {}, set()
+    try:
+        result = db[collection].bulk_write(ops, ordered=False)
+        return {}, set(result.upserted_ids)
+    except BulkWriteError as exc:
+        details = exc.details or {}
+        errors = {e["index"]: e for e in details.get("writeErrors", [])}
+        upserted = {u["index"] for u in details.get("upserted", [])}
+        return errors, upserted
+
+
+class ArticleSaver:
+    """Current article state in `articles`, each distinct content once in `article_versions`.
+
+    Versions are numbered per article. Two writers that race for the same number are told apart by the
+    version's content hash: the loser's document comes back in `retry` and is saved again from a fresh read.
+    """
+
+    kind = "article"
+
+    def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult:
+        result = SaveResult()
+        # One document per article per round; a second fetch of the same article in one batch waits a round.
+        firsts: dict[str, dict[str, Any]] = {}
+        for doc in docs:
+            doc.setdefault("article_id", article_id(doc["site"], doc.get("publisher_id"), doc["url"]))
+            doc.setdefault("content_hash", content_hash(doc))
+            if doc["article_id"] in firsts:
+                result.retry.append(doc)
+            else:
+                firsts[doc["article_id"]] = doc
+        current = {
+            d["_id"]: d
+            for d in db[schema.ARTICLES].find(
+                {"_id": {"$in": list(firsts)}}, {"version": 1, "content_hash": 1}
+            )
+        }
+        version_ops: list[UpdateOne] = []
+        version_docs: list[tuple[dict[str, Any], int]] = []
+        article_ops: list[UpdateOne] = []
+        article_docs: list[dict[str, Any]] = []
+        for aid, doc in firsts.items():
+            cur = current.get(aid)
+            urls = sorted({u for u in (doc["url"], doc.get("fetched_url")) if u})
+            fetched_at = doc.get("fetched_at") or _now()
+            if cur and cur.get("content_hash") == doc["content_hash"]:
+                article_ops.append(
+                    UpdateOne(
+                        {"_id": aid},
+                        {"$max": {"last_fetched": fetched_at}, "$addToSet": {"urls": {"$each": urls}}},
+                    )
+                )
+                article_docs.append(doc)
+                result.count("unchanged")
+                continue
+            # After a lost race (or a crash between the two writes) the next free number is higher.
+            number = max((cur or {}).get("version", 0) + 1, doc.get("_next_version", 0))
+            version_ops.append(
+                UpdateOne(
+                    {"_id": version_id(aid, number)},
+                    {"$setOnInsert": self._version_doc(doc, number, fetched_at)},
+                    upsert=True,
+                )
+            )
+            version_docs.append((doc, number))
+            fields = {f: doc.get(f) for f in CONTENT_FIELDS}
+            fields.update(
+                site=doc["site"],
+                publisher_id=doc.get("publisher_id"),
+                url=doc["url"],
+                language=doc.get("language"),
+                word_count=doc.get("word_count"),
+                html_hash=doc.get("html_hash"),
+                extractor=doc.get("extractor"),
+                version=number,
+                content_hash=doc["content_hash"],
+                last_fetched=fetched_at,
+                last_changed=fetched_at,
+            )
+            guard: dict[str, Any] = {"_id": aid, "version": cur["version"]} if cur else {"_id": aid}
+            article_ops.append(
+                UpdateOne(
+                    guard,
+                    {
+                        "$set": fields,
+                        "$setOnInsert": {"first_seen": fetched_at},
+                        "$addToSet": {"urls": {"$each": urls}},
+                    },
+                    upsert=True,
+                )
+            )
+            article_docs.append(doc)
+
+        errors, upserted = _bulk(db, schema.ARTICLE_VERSIONS, version_ops)
+        lost, refused = self._check_versions(db, version_docs, errors, upserted, result)
+        for index, (_doc, number) in enumerate(version_docs):
+            if index in upserted:
+                result.count("new_versions")
+                if number == 1:
+                    result.count("new_articles")
+        keep = [
+            (op, doc)
+            for op, doc in zip(article_ops, article_docs, strict=True)
+            if doc["article_id"] not in lost | refused
+        ]
+        errors, _ = _bulk(db, schema.ARTICLES, [op for op, _ in keep])
+        for index, (_, doc) in enumerate(keep):
+            error = errors.get(index)
+            if error is None:
+                result.written += 1
+            elif error.get("code") == DUPLICATE_KEY:
+                result.retry.append(doc)  # another writer moved the article on: read again
+            else:
+                result.rejected.append((doc, f"store: {error.get('errmsg', error)}"))
+        result.retry.extend(doc for doc, _ in version_docs if doc["article_id"] in lost)
+        return result
+
+    @staticmethod
+    def _version_doc(doc: dict[str, Any], number: int, fetched_at: datetime) -> dict[str, Any]:
+        version = {f: doc.get(f) for f in CONTENT_FIELDS}
+        version.update(
+            article_id=doc["article_id"],
+            version=number,
+            content_hash=doc["content_hash"],
+            url=doc["url"],
+            fetched_at=fetched_at,
+            html_hash=doc.get("html_hash"),
+            extractor=doc.get("extractor"),
+            run_id=doc.get("run_id"),
+        )
+        return version
+
+    @staticmethod
+    def _check_versions(
+        db: Database,
+        version_docs: list[tuple[dict[str, Any], int]],
+        errors: dict[int, dict[str, Any]],
+        upserted: set[int],
+        result: SaveResult,
+    ) -> tuple[set[str], set[str]]:
+        """Articles whose version number another writer took with other content, and refused ones."""
+        lost: set[str] = set()
+        refused: set[str] = set()
+        existing: list[tuple[dict[str, Any], int]] = []
+        for index, (doc, number) in enumerate(version_docs):
+            error = errors.get(index)
+            if error is None:
+                if index not in upserted:
+                    existing.append((doc, number))
+            elif error.get("code") == DUPLICATE_KEY:
+                lost.add(doc["article_id"])
+                doc["_next_version"] = number + 1
+            else:
+                refused.add(doc["article_id"])
+                result.rejected.append((doc, f"store: {error.get('errmsg', error)}"))
+        if existing:
+            ids = [version_id(doc["article_id"], number) for doc, number in existing]
+            stored = {
+                d["_id"]: d.get("content_hash")
+                for d in db[schema.ARTICLE_VERSIONS].find({"_id": {"$in": ids}}, {"content_hash": 1})
+            }
+            for vid, (doc, number) in zip(ids, existing, strict=True):
+                if stored.get(vid) != doc["content_hash"]:
+                    lost.add(doc["article_id"])
+                    doc["_next_version"] = number + 1
+        return lost, refused
+
+
+class TeaserSaver:
+    """One document per teased article: latest text, every placement, first/last seen."""
+
+    kind = "teaser"
+
+    def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult:
+        ops = []
+        for doc in docs:
+            aid = article_id(doc["site"], doc.get("publisher_id"), doc["url"])
+            seen = doc.get("seen_at") or _now()
+            ops.append(
+                UpdateOne(
+                    {"_id": aid},
+                    {
+                        "$setOnInsert": {"article_id": aid, "site": doc["site"], "first_seen": seen},
+                        "$set": {k: doc.get(k) for k in ("url", "headline", "kicker", "text", "image")},
+                        "$max": {"last_seen": seen},
+                        "$inc": {"sightings": 1},
+                        "$addToSet": {
+                            "placements": {
+                                "page": doc["page_url"],
+                                "block": doc.get("block"),
+                                "position": doc["position"],
+                            }
+                        },
+                    },
+                    upsert=True,
+                )
+            )
+        return _simple_result(db, schema.TEASERS, ops, docs)
+
+
+class RejectSaver:
+    """Rejects keyed by run, URL and reason: a replayed or retried reject is stored once."""
+
+    kind = "reject"
+
+    def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult:
+        ops = []
+        for doc in docs:
+            key = f"{doc.get('run_id')}:{short_hash(doc['url'], doc['reason'])}"
+            doc.setdefault("seen_at", _now())
+            ops.append(UpdateOne({"_id": key}, {"$setOnInsert": doc}, upsert=True))
+        return _simple_result(db, schema.REJECTS, ops, docs)
+
+
+class CrawlRunSaver:
+    """Run records: later states of the same run overwrite earlier ones field by field."""
+
+    kind = "crawl_run"
+
+    def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult:
+        ops = [
+            UpdateOne({"_id": d["_id"]}, {"$set": {k: v for k, v in d.items() if k != "_id"}}, upsert=True)
+            for d in docs
+        ]
+        return _simple_result(db, schema.CRAWL_RUNS, ops, docs)
+
+
+def _simple_result(
+    db: Database, collection: str, ops: list[UpdateOne], docs: list[dict[str, Any]]
+) -> SaveResult:
+    result = SaveResult()
+    errors, _ = _bulk(db, collection, ops)
+    for index, doc in enumerate(docs):
+        error = errors.get(index)
+        if error is None:
+            result.written += 1
+        elif error.get("code") == DUPLICATE_KEY:
+            result.retry.append(doc)  # two upserts of one new _id at once: the second now updates
+        else:
+            result.rejected.append((doc, f"store: {error.get('errmsg', error)}"))
+    return result
+
+
+def default_savers() -> Iterable[Saver]:
+    return (ArticleSaver(), TeaserSaver(), RejectSaver(), CrawlRunSaver())

@@ -1,0 +1,1 @@
+"""Spiders: discovery and routing only; extraction lives in crawler.extract."""
