@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scrapy.settings import BaseSettings
+from scrapy.settings import BaseSettings, Settings
+from scrapy.utils.project import get_project_settings
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "USER_AGENT",
         "NEWSMON_USER_AGENT",
-        "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring crawler)",
+        "newsmon/0.1 (news monitoring crawler; set NEWSMON_USER_AGENT to add a contact address)",
         "User-Agent sent to publishers (also by the browser).",
     ),
 )
@@ -115,6 +116,16 @@ class EnvSettingsAddon:
     def update_settings(self, settings: BaseSettings) -> None:
         for name, value in env_overrides().items():
             settings.set(name, value, priority="project")
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """newsmon's settings outside a crawl (CLI, consumers): project settings, then env, then overrides."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = get_project_settings()
+    EnvSettingsAddon().update_settings(settings)
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
 
 
 def data_dir(settings: Mapping[str, Any] | BaseSettings | None = None) -> Path:

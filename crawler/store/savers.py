@@ -93,9 +93,7 @@ class ArticleSaver:
                 firsts[doc["article_id"]] = doc
         current = {
             d["_id"]: d
-            for d in db[schema.ARTICLES].find(
-                {"_id": {"$in": list(firsts)}}, {"version": 1, "content_hash": 1}
-            )
+            for d in db[schema.ARTICLES].find({"_id": {"$in": list(firsts)}}, {"version": 1, "content_hash": 1})
         }
         version_ops: list[UpdateOne] = []
         version_docs: list[tuple[dict[str, Any], int]] = []
@@ -287,9 +285,7 @@ class CrawlRunSaver:
         return _simple_result(db, schema.CRAWL_RUNS, ops, docs)
 
 
-def _simple_result(
-    db: Database, collection: str, ops: list[UpdateOne], docs: list[dict[str, Any]]
-) -> SaveResult:
+def _simple_result(db: Database, collection: str, ops: list[UpdateOne], docs: list[dict[str, Any]]) -> SaveResult:
     result = SaveResult()
     errors, _ = _bulk(db, collection, ops)
     for index, doc in enumerate(docs):

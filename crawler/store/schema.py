@@ -28,9 +28,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     ARTICLE_VERSIONS: [
         IndexModel([("article_id", ASCENDING), ("version", ASCENDING)], name="article_version"),
-        IndexModel(
-            [("article_id", ASCENDING), ("content_hash", ASCENDING)], name="article_content"
-        ),
+        IndexModel([("article_id", ASCENDING), ("content_hash", ASCENDING)], name="article_content"),
     ],
     TEASERS: [
         IndexModel([("site", ASCENDING), ("last_seen", DESCENDING)], name="site_last_seen"),

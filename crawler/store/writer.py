@@ -268,4 +268,3 @@ def _is_transient(exc: OperationFailure) -> bool:
         13435,
         13436,
     }
-

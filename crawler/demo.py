@@ -1,0 +1,80 @@
+"""`make demo`: the main job end to end on the embedded default.
+
+Starts (or reuses) the embedded database and the local publisher site, crawls it with the real `merkur`
+spider, edits the seed article's headline on the site as a publisher would, crawls again, and prints what
+the database holds. Nothing leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from crawler.config import data_dir, load_settings
+from crawler.localsite import LocalSite
+from crawler.store.connection import connect, redact_uri, resolve_uri
+from crawler.summary import summarize
+
+EDITED_HEADLINE = "Droht die Eskalation? Blinken reist mit Notfallplan nach Kiew und Berlin"
+
+
+def crawl(base_url: str, log_file: Path, env: dict[str, str], extra: list[str] | None = None) -> float:
+    """One `scrapy crawl merkur` in a subprocess (Scrapy's reactor starts once per process)."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "merkur", "-a", f"base_url={base_url}"]
+    command += ["-s", f"LOG_FILE={log_file}", "-s", "LOG_LEVEL=INFO", *(extra or [])]
+    started = time.monotonic()
+    done = subprocess.run(command, env=env, check=False)
+    if done.returncode != 0:
+        tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-30:]
+        raise SystemExit(f"crawl failed (exit {done.returncode}); last log lines:\n" + "\n".join(tail))
+    return time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=40, help="articles on the local site")
+    parser.add_argument("--port", type=int, default=0, help="port of the local site (0: a free one)")
+    args = parser.parse_args(argv)
+
+    settings = load_settings()
+    uri = resolve_uri(settings)
+    where = "MongoDB at " + redact_uri(uri) if settings.get("MONGO_URI") else f"embedded database {uri}"
+    print(f"Database: {where} (data dir {data_dir(settings)})")
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
+    logs = data_dir(settings) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    site = LocalSite(n_articles=args.articles, seed=1)
+    with site.serve(port=args.port) as base_url:
+        print(f"Local publisher site: {base_url} ({len(site.articles)} articles)")
+        seconds = crawl(base_url, logs / "demo-crawl-1.log", env)
+        print(f"First crawl done in {seconds:.1f}s (log: {logs / 'demo-crawl-1.log'})")
+
+        seed = site.article(site.seed_article_id)
+        print(f"\nThe publisher rewrites a headline:\n  before: {seed.headline}\n  after:  {EDITED_HEADLINE}")
+        site.edit_article(site.seed_article_id, headline=EDITED_HEADLINE)
+        seconds = crawl(base_url, logs / "demo-crawl-2.log", env, ["-a", f"url={base_url}{seed.path}"])
+        print(f"Re-fetched the article in {seconds:.1f}s")
+
+    client, db = connect(settings, uri)
+    try:
+        print()
+        print(summarize(db, site="merkur.de"))
+        versions = list(
+            db.article_versions.find({"article_id": f"merkur.de:{site.seed_article_id}"}).sort("version", 1)
+        )
+        print(f"\nVersions of the seed article ({len(versions)}):")
+        for version in versions:
+            print(f"  v{version['version']}  {version['fetched_at']:%H:%M:%S}  {version['headline']}")
+    finally:
+        client.close()
+    print("\nThe embedded database keeps running for other readers; stop it with `.venv/bin/newsmon db stop`.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

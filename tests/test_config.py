@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import pytest
+
+from crawler.config import OPTIONS, env_overrides, load_settings, settings_table
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_env_values_take_the_type_of_their_default():
+    found = env_overrides({"NEWSMON_STORE_BATCH_SIZE": "50", "NEWSMON_STORE_FLUSH_SECONDS": "0.5", "MONGO_URI": "x"})
+    assert found == {"NEWSMON_STORE_BATCH_SIZE": 50, "NEWSMON_STORE_FLUSH_SECONDS": 0.5, "MONGO_URI": "x"}
+
+
+def test_a_malformed_env_value_names_the_variable():
+    with pytest.raises(ValueError, match="NEWSMON_STORE_BATCH_SIZE"):
+        env_overrides({"NEWSMON_STORE_BATCH_SIZE": "many"})
+
+
+def test_env_beats_project_defaults_and_explicit_overrides_beat_env(monkeypatch):
+    monkeypatch.setenv("NEWSMON_STORE_BATCH_SIZE", "7")
+    monkeypatch.setenv("NEWSMON_MONGO_DB", "from_env")
+    settings = load_settings({"NEWSMON_MONGO_DB": "explicit"})
+    assert settings.getint("NEWSMON_STORE_BATCH_SIZE") == 7
+    assert settings.get("NEWSMON_MONGO_DB") == "explicit"
+
+
+def test_project_settings_are_polite_and_quiet():
+    settings = load_settings()
+    assert settings.getbool("ROBOTSTXT_OBEY")
+    assert settings.getbool("AUTOTHROTTLE_ENABLED")
+    assert not settings.getbool("REMOTE_CONTROL_ENABLED")
+    assert not settings.getbool("TELNETCONSOLE_ENABLED")
+    assert "newsmon" in settings.get("USER_AGENT")
+
+
+def test_readme_settings_table_is_current():
+    assert settings_table() in README.read_text(encoding="utf-8"), "run `python -m crawler.config` and paste"
+    assert len(OPTIONS) >= 5

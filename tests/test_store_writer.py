@@ -1,0 +1,214 @@
+"""The store path against a real server over TCP: batching, idempotency, versions, races, outages."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from crawler.store.connection import redact_text, redact_uri
+from crawler.store.schema import ensure_indexes
+from crawler.store.spool import Spool
+from crawler.store.writer import BatchWriter
+
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+def article(n: int, headline: str | None = None, **extra) -> dict:
+    doc = {
+        "url": f"https://www.merkur.de/welt/artikel-{91000000 + n}.html",
+        "site": "merkur.de",
+        "publisher_id": str(91000000 + n),
+        "headline": headline or f"Schlagzeile {n}",
+        "kicker": "Droht die Eskalation?" if n == 0 else None,
+        "body": [{"kind": "paragraph", "text": f"Text {n}."}],
+        "published": T0 + timedelta(minutes=n),
+        "fetched_at": T0 + timedelta(hours=1),
+        "run_id": "run-1",
+    }
+    doc.update(extra)
+    return doc
+
+
+def teaser(n: int, position: int, page: str = "https://www.merkur.de/") -> dict:
+    return {
+        "url": f"https://www.merkur.de/welt/artikel-{91000000 + n}.html",
+        "site": "merkur.de",
+        "publisher_id": str(91000000 + n),
+        "headline": f"Teaser {n}",
+        "page_url": page,
+        "position": position,
+        "block": "list",
+        "seen_at": T0,
+    }
+
+
+def run_writer(db: Database, tmp_path: Path, docs: list[tuple[str, dict]], **kwargs) -> BatchWriter:
+    writer = BatchWriter(db, Spool(tmp_path / "spool"), flush_seconds=0.05, **kwargs)
+    writer.start()
+    for kind, doc in docs:
+        writer.put(kind, dict(doc))
+    writer.close(timeout=120)
+    return writer
+
+
+def test_articles_are_stored_once_with_a_first_version(db, tmp_path):
+    writer = run_writer(db, tmp_path, [("article", article(n)) for n in range(25)], batch_size=10)
+    assert db.articles.count_documents({}) == 25
+    assert db.article_versions.count_documents({}) == 25
+    doc = db.articles.find_one({"_id": "merkur.de:91000000"})
+    assert doc["version"] == 1
+    assert doc["kicker"] == "Droht die Eskalation?"
+    assert doc["first_seen"] == T0 + timedelta(hours=1)
+    assert doc["urls"] == ["https://www.merkur.de/welt/artikel-91000000.html"]
+    assert db.article_versions.find_one({"_id": "merkur.de:91000000:v000001"})["headline"] == "Schlagzeile 0"
+    assert writer.stats.counts["new_articles"] == 25
+    assert writer.stats.batches == 3
+
+
+def test_rewriting_unchanged_content_adds_nothing_and_an_edit_adds_a_version(db, tmp_path):
+    run_writer(db, tmp_path, [("article", article(n)) for n in range(5)])
+    later = T0 + timedelta(hours=3)
+    again = run_writer(db, tmp_path, [("article", article(n, fetched_at=later)) for n in range(5)])
+    assert again.stats.counts["unchanged"] == 5
+    assert db.article_versions.count_documents({}) == 5
+    assert db.articles.find_one({"_id": "merkur.de:91000001"})["last_fetched"] == later
+
+    edited = article(1, headline="Droht die Eskalation?", fetched_at=later)
+    run_writer(db, tmp_path, [("article", edited)])
+    doc = db.articles.find_one({"_id": "merkur.de:91000001"})
+    assert (doc["version"], doc["headline"]) == (2, "Droht die Eskalation?")
+    history = [v["headline"] for v in db.article_versions.find({"article_id": doc["_id"]}).sort("version", 1)]
+    assert history == ["Schlagzeile 1", "Droht die Eskalation?"]
+
+
+def test_a_reverted_edit_is_a_new_version(db, tmp_path):
+    run_writer(db, tmp_path, [("article", article(1))])
+    run_writer(db, tmp_path, [("article", article(1, headline="B"))])
+    run_writer(db, tmp_path, [("article", article(1))])
+    assert [v["version"] for v in db.article_versions.find({"article_id": "merkur.de:91000001"})] == [1, 2, 3]
+
+
+def test_two_fetches_of_one_article_in_one_batch_become_two_versions_in_order(db, tmp_path):
+    run_writer(db, tmp_path, [("article", article(1)), ("article", article(1, headline="B"))])
+    assert db.articles.find_one({"_id": "merkur.de:91000001"})["headline"] == "B"
+    assert db.article_versions.count_documents({"article_id": "merkur.de:91000001"}) == 2
+
+
+def test_concurrent_writers_never_duplicate(mongo_uri, db, tmp_path):
+    """Four writers, each with its own connection, store the same articles and teasers at once."""
+    docs = [("article", article(n)) for n in range(30)] + [("teaser", teaser(n, n + 1)) for n in range(30)]
+    clients = [MongoClient(mongo_uri, tz_aware=True) for _ in range(4)]
+    threads = [
+        threading.Thread(target=run_writer, args=(c[db.name], tmp_path / str(i), docs), kwargs={"batch_size": 7})
+        for i, c in enumerate(clients)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    for c in clients:
+        c.close()
+    assert db.articles.count_documents({}) == 30
+    assert db.article_versions.count_documents({}) == 30
+    assert db.teasers.count_documents({}) == 30
+    assert {d["version"] for d in db.articles.find({}, {"version": 1})} == {1}
+
+
+def test_concurrent_different_edits_get_distinct_version_numbers(mongo_uri, db, tmp_path):
+    run_writer(db, tmp_path, [("article", article(1))])
+    clients = [MongoClient(mongo_uri, tz_aware=True) for _ in range(3)]
+    threads = [
+        threading.Thread(
+            target=run_writer, args=(c[db.name], tmp_path / str(i), [("article", article(1, headline=f"E{i}"))])
+        )
+        for i, c in enumerate(clients)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for c in clients:
+        c.close()
+    versions = list(db.article_versions.find({"article_id": "merkur.de:91000001"}).sort("version", 1))
+    assert [v["version"] for v in versions] == [1, 2, 3, 4]
+    assert sorted(v["headline"] for v in versions[1:]) == ["E0", "E1", "E2"]
+    assert db.articles.find_one({"_id": "merkur.de:91000001"})["version"] == 4
+
+
+def test_teaser_sightings_update_one_document(db, tmp_path):
+    docs = [("teaser", teaser(1, p)) for p in (1, 4, 1)] + [("teaser", teaser(1, 2, "https://www.merkur.de/welt/"))]
+    run_writer(db, tmp_path, docs)
+    doc = db.teasers.find_one({"_id": "merkur.de:91000001"})
+    assert db.teasers.count_documents({}) == 1
+    assert doc["sightings"] == 4
+    assert len(doc["placements"]) == 3
+
+
+def test_rejects_and_runs_are_idempotent(db, tmp_path):
+    reject = {"url": "https://www.merkur.de/x-1.html", "reason": "http 500", "site": "merkur.de", "run_id": "r1"}
+    run = {"_id": "r1", "spider": "merkur", "status": "running", "started_at": T0}
+    run_writer(db, tmp_path, [("reject", reject), ("reject", reject), ("crawl_run", run)])
+    run_writer(db, tmp_path, [("reject", reject), ("crawl_run", {"_id": "r1", "status": "finished"})])
+    assert db.rejects.count_documents({}) == 1
+    assert db.crawl_runs.find_one({"_id": "r1"}) | {} == {**run, "status": "finished"}
+
+
+def test_indexes_are_created_idempotently(db):
+    ensure_indexes(db)
+    ensure_indexes(db)
+    assert {"seq"} <= set(db.changes.index_information())
+    assert db.changes.index_information()["seq"]["unique"]
+
+
+def _dead_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_outage_keeps_items_on_disk_and_the_next_start_writes_them(db, tmp_path, caplog):
+    """Lost 0, duplicated 0: a writer whose database is down spools; the next writer replays."""
+    secret_uri = f"mongodb://newsmon:s3cr3t-pw@127.0.0.1:{_dead_port()}/?directConnection=true"
+    dead: MongoClient = MongoClient(secret_uri, serverSelectionTimeoutMS=200, connectTimeoutMS=200)
+    docs = [("article", article(n)) for n in range(12)] + [("teaser", teaser(n, n)) for n in range(5)]
+    with caplog.at_level(logging.INFO):
+        down = run_writer(dead[db.name], tmp_path, docs, uri=secret_uri, retries=2, backoff=0.01, batch_size=5)
+    dead.close()
+    assert down.stats.spooled == 17
+    assert Spool(tmp_path / "spool").pending() == 17
+    assert "kept 5 article document(s) on disk" in caplog.text
+    assert "s3cr3t-pw" not in caplog.text
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        up = run_writer(db, tmp_path, [("article", article(99))])
+    assert "Replaying 4 spooled batch(es)" in caplog.text
+    assert up.stats.replayed == 17
+    assert Spool(tmp_path / "spool").files() == []
+    assert db.articles.count_documents({}) == 13
+    assert db.article_versions.count_documents({}) == 13
+    assert db.teasers.count_documents({}) == 5
+
+    run_writer(db, tmp_path, docs)  # the same items once more: still no duplicate
+    assert db.article_versions.count_documents({}) == 13
+
+
+def test_spool_survives_a_torn_write(tmp_path):
+    spool = Spool(tmp_path)
+    spool.put("article", [article(1)])
+    (tmp_path / ".article-torn.jsonl.tmp").write_text('{"half": ', encoding="utf-8")
+    kinds = [(kind, docs[0]["published"]) for _, kind, docs in spool.batches()]
+    assert kinds == [("article", T0 + timedelta(minutes=1))]
+
+
+def test_uris_and_messages_are_redacted():
+    uri = "mongodb://alice:pa%40ss@db.example:27017/news?authSource=admin&password=x"
+    assert redact_uri(uri) == "mongodb://***@db.example:27017/news?authSource=admin&password=***"
+    assert "pa%40ss" not in redact_text("auth failed for alice:pa%40ss", uri)
+    assert "alice" not in redact_text("auth failed for alice", uri)
