@@ -43,7 +43,7 @@ class Spool:
 
     def pending(self) -> int:
         """Documents waiting on disk."""
-        return sum(1 for path in self.files() for line in path.open(encoding="utf-8") if line.strip())
+        return sum(len(self.read(path)[1]) for path in self.files())
 
     def read(self, path: Path) -> tuple[str, list[dict[str, Any]]]:
         kind = path.name.split("-", 1)[0]

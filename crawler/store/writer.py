@@ -182,7 +182,8 @@ class BatchWriter:
             except (ConnectionFailure, OperationFailure, TransientStoreError) as exc:
                 if isinstance(exc, OperationFailure) and not _is_transient(exc):
                     raise
-                message = redact_text(str(exc), self.uri)[:300]
+                # pymongo appends the whole topology description; the first clause says what happened.
+                message = redact_text(str(exc).split(", Timeout:")[0], self.uri)[:300]
                 if attempt == self.retries:
                     raise TransientStoreError(message) from None
                 self.stats.retries += 1
