@@ -23,7 +23,8 @@ def clean(text: str | None) -> str | None:
 
 
 def text_of(sel: Selector | None) -> str | None:
-    return clean(" ".join(sel.xpath(".//text()").getall())) if sel is not None else None
+    """The element's text as a reader sees it: inline markup joined without extra spaces."""
+    return clean(sel.xpath("string()").get()) if sel is not None else None
 
 
 def publisher_id(url: str) -> str | None:

@@ -23,7 +23,7 @@ BODY = (
     "p.id-StoryElement-paragraph, h2.id-StoryElement-crosshead, "
     ".id-Article-content-item-paragraph, ul.id-StoryElement-list, blockquote.id-StoryElement-quote"
 )
-AUTHORS = ".id-StoryElement-authors a, .id-StoryElement-authors .id-StoryElement-authors-name"
+AUTHORS = ".id-StoryElement-authors a, .id-Story-authors a, .id-StoryElement-authors .id-StoryElement-authors-name"
 BREADCRUMB = "ol.id-DonaldBreadcrumb li a"
 
 
@@ -43,6 +43,18 @@ def _block(sel: Selector) -> Block:
     else:
         kind = "paragraph"
     return Block(kind=kind, text=text_of(sel) or "")
+
+
+def _authors(sel: Selector, ld: dict) -> list[str]:
+    """Byline links first; JSON-LD `author` when the page shows none."""
+    names = [a for a in (clean(t) for t in sel.css(AUTHORS).xpath("string()").getall()) if a]
+    if not names:
+        found = ld.get("author") or []
+        for person in found if isinstance(found, list) else [found]:
+            name = clean(person.get("name") if isinstance(person, dict) else str(person))
+            if name:
+                names.append(name)
+    return list(dict.fromkeys(names))
 
 
 def extract_article(html: str, url: str, site: str, fetched_at: datetime | None = None) -> ArticleItem:
@@ -79,7 +91,7 @@ def extract_article(html: str, url: str, site: str, fetched_at: datetime | None 
         headline_variants={k: v for k, v in variants.items() if v},
         lead=text_of(lead[0]) if lead else None,
         body=body,
-        authors=[a for a in (clean(t) for t in sel.css(AUTHORS).xpath("string()").getall()) if a],
+        authors=_authors(sel, ld),
         published=parse_datetime(ld.get("datePublished")),
         modified=parse_datetime(ld.get("dateModified")),
         breadcrumb=breadcrumb,
