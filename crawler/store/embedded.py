@@ -1,0 +1,254 @@
+"""Start, find and stop newsmon's embedded MongoDB-compatible server (client side: stdlib + pymongo only).
+
+When ``MONGO_URI`` is unset newsmon runs :mod:`crawler.store.embedded_server` as a detached background
+process and talks to it over TCP exactly as to MongoDB. One server per data dir is shared by every crawl,
+consumer and CLI call: :func:`ensure_embedded_server` reuses a live one and otherwise starts one, under a
+file lock so that two crawls starting at once start only one server. The server outlives its starter on
+purpose (the next run reuses it); :func:`stop_embedded_server` ends it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+# Mirrors crawler.store.embedded_server; repeated so that this module never imports mongoeco.
+STATE_FILE = "server.json"
+LOG_FILE = "server.log"
+START_LOCK_FILE = "start.lock"
+SERVER_LOCK_FILE = "server.lock"  # held (flock) by the server for its whole life
+HOST = "127.0.0.1"
+
+
+class EmbeddedServerError(RuntimeError):
+    """The embedded server could not be started or does not answer."""
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    pid: int
+    port: int
+    data_dir: Path
+    uri: str
+
+
+def _uri(port: int) -> str:
+    return f"mongodb://{HOST}:{port}/?directConnection=true"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    # A server we started and that has exited stays a zombie until reaped; it is not alive.
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    return True
+
+
+def _server_lock_held(data_dir: Path) -> bool:
+    """True while a server process holds the data dir's lifetime lock.
+
+    Unlike a pid from the state file this cannot be fooled by pid reuse or a zombie: the kernel drops
+    the lock when the server process ends, however it ends.
+    """
+    try:
+        handle = open(data_dir / SERVER_LOCK_FILE, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def _ping(port: int, timeout: float = 2.0) -> bool:
+    client: MongoClient = MongoClient(
+        _uri(port), serverSelectionTimeoutMS=int(timeout * 1000), connectTimeoutMS=int(timeout * 1000)
+    )
+    try:
+        client.admin.command("ping")
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
+    return True
+
+
+def _read_state(data_dir: Path) -> dict[str, object] | None:
+    try:
+        state = json.loads((data_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def _state_server(data_dir: Path, state: dict[str, object] | None) -> EmbeddedServer | None:
+    if state is None:
+        return None
+    pid, port = state.get("pid"), state.get("port")
+    if not isinstance(pid, int) or not isinstance(port, int):
+        return None
+    return EmbeddedServer(pid=pid, port=port, data_dir=data_dir, uri=_uri(port))
+
+
+def embedded_status(data_dir: Path) -> EmbeddedServer | None:
+    """The running server of ``data_dir``, or None: the state file's pid is alive and answers a ping."""
+    data_dir = Path(data_dir).resolve()
+    server = _state_server(data_dir, _read_state(data_dir))
+    if server is None or not _alive(data_dir, server) or not _ping(server.port):
+        return None
+    return server
+
+
+def _alive(data_dir: Path, server: EmbeddedServer) -> bool:
+    return _pid_alive(server.pid) and _server_lock_held(data_dir)
+
+
+@contextlib.contextmanager
+def _start_lock(data_dir: Path) -> Iterator[None]:
+    """Serialise starters across processes; released by the kernel even if the holder is killed."""
+    with open(data_dir / START_LOCK_FILE, "a+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _log_tail(data_dir: Path, lines: int = 30) -> str:
+    try:
+        text = (data_dir / LOG_FILE).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return "(no server.log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _clear_stale_state(data_dir: Path, state: dict[str, object] | None) -> None:
+    """A server killed with SIGKILL leaves its state file behind; it only misleads the next reader."""
+    server = _state_server(data_dir, state)
+    if state is not None and (server is None or not _alive(data_dir, server)):
+        with contextlib.suppress(FileNotFoundError):
+            (data_dir / STATE_FILE).unlink()
+
+
+def ensure_embedded_server(
+    data_dir: Path, port: int = 0, timeout: float = 30.0, *, server_args: Sequence[str] = ()
+) -> EmbeddedServer:
+    """Return the running server of ``data_dir``, starting a detached one if there is none.
+
+    ``port`` 0 lets the server pick a free port (recorded in ``server.json``). ``server_args`` are passed
+    on to a newly started server (e.g. ``["--stock"]`` for benchmarks). Raises
+    :class:`EmbeddedServerError` with the tail of ``server.log`` if the server does not come up.
+    """
+    data_dir = Path(data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    running = embedded_status(data_dir)
+    if running is not None:
+        return running
+    with _start_lock(data_dir):
+        # Another starter may have won the race while we waited for the lock.
+        state = _read_state(data_dir)
+        server = _state_server(data_dir, state)
+        if server is not None and _alive(data_dir, server):
+            # Alive but not (yet) answering: a server that is still starting or busy. Wait for it.
+            return _wait_until_up(data_dir, None, timeout, expect_pid=server.pid)
+        _clear_stale_state(data_dir, state)
+        with open(data_dir / LOG_FILE, "ab") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "crawler.store.embedded_server",
+                    "--data-dir",
+                    str(data_dir),
+                    "--port",
+                    str(port),
+                    *server_args,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # detached: survives the crawl and its Ctrl-C
+                close_fds=True,
+                cwd=_project_root(),
+            )
+        return _wait_until_up(data_dir, process, timeout, expect_pid=process.pid)
+
+
+def _project_root() -> str:
+    """Run the child from the directory holding the ``crawler`` package, so ``-m`` finds it."""
+    return str(Path(__file__).resolve().parents[2])
+
+
+def _wait_until_up(
+    data_dir: Path, process: subprocess.Popen[bytes] | None, timeout: float, *, expect_pid: int
+) -> EmbeddedServer:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise EmbeddedServerError(
+                f"embedded server exited with code {process.returncode} before it answered; "
+                f"{data_dir / LOG_FILE}:\n{_log_tail(data_dir)}"
+            )
+        if process is None and not _pid_alive(expect_pid):
+            raise EmbeddedServerError(
+                f"embedded server (pid {expect_pid}) exited while starting; "
+                f"{data_dir / LOG_FILE}:\n{_log_tail(data_dir)}"
+            )
+        server = _state_server(data_dir, _read_state(data_dir))
+        if server is not None and server.pid == expect_pid and _ping(server.port, timeout=1.0):
+            return server
+        time.sleep(0.1)
+    raise EmbeddedServerError(
+        f"embedded server (pid {expect_pid}) did not answer within {timeout:.0f}s; "
+        f"{data_dir / LOG_FILE}:\n{_log_tail(data_dir)}"
+    )
+
+
+def stop_embedded_server(data_dir: Path, timeout: float = 15.0) -> bool:
+    """Stop the server of ``data_dir``: SIGTERM, wait, SIGKILL as a last resort. False if none ran."""
+    data_dir = Path(data_dir).resolve()
+    with _start_lock(data_dir):
+        state = _read_state(data_dir)
+        server = _state_server(data_dir, state)
+        if server is None or not _alive(data_dir, server):
+            _clear_stale_state(data_dir, state)
+            return False
+        os.kill(server.pid, signal.SIGTERM)
+        if not _wait_for_exit(data_dir, server.pid, timeout):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(server.pid, signal.SIGKILL)
+            _wait_for_exit(data_dir, server.pid, 5.0)
+        _clear_stale_state(data_dir, state)
+        return True
+
+
+def _wait_for_exit(data_dir: Path, pid: int, timeout: float) -> bool:
+    """Wait until the server has released its lifetime lock, i.e. its process has ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _server_lock_held(data_dir):
+            _pid_alive(pid)  # reaps it if it was our child
+            return True
+        time.sleep(0.05)
+    return False
