@@ -50,7 +50,9 @@ class ArticleItem:
     agency: str | None = None
     dateline: str | None = None
     published: datetime | None = None
+    """First publication, UTC. A wall-clock time without an offset is read in Europe/Berlin."""
     modified: datetime | None = None
+    """Last modification the page declares, UTC."""
     section: str | None = None
     breadcrumb: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
@@ -61,6 +63,10 @@ class ArticleItem:
     extractor: str | None = None
     """Extractor name and version, e.g. `ippen/1`."""
     fetched_at: datetime | None = None
+    published_raw: str | None = None
+    """The published date as the page wrote it (offset and precision kept), beside the normalized `published`."""
+    modified_raw: str | None = None
+    """The modified date as the page wrote it."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,402 @@
+"""Main-text rules for any news page: find the article container, then read its blocks in order.
+
+1. Good paragraphs: `<p>` with enough text and few links, outside furniture (see FURNITURE_CLASS).
+2. Container: of the element holding the most good-paragraph text directly and its ancestors, the one with the
+   best `good text - JUNK_WEIGHT * other text` (other text: teasers, navigation, captions, bylines).
+3. Blocks: paragraphs, crossheads (h2-h4), lists and quotes inside the container, in page order, minus furniture
+   (by class/id of the block or an ancestor up to the container, by link density, by furniture phrases).
+4. Lead: an element with a lead-like class (`lead`, `intro`, `teaser`, `summary`, ...) near the headline, or the
+   element whose text is the page's meta description.
+
+Selectors and word lists are gathered at the top, as in trafilatura's `xpaths.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml.html import HtmlElement
+
+from crawler.extract.common import clean
+from crawler.items import Block
+
+MIN_PARAGRAPH = 25
+"""Characters a `<p>` needs to count when choosing the container."""
+MIN_DIV_PARAGRAPH = 80
+"""Characters a text-only `<div>` needs to count as a paragraph (stricter: menus and labels are divs too)."""
+MAX_LINK_DENSITY = 0.5
+JUNK_WEIGHT = 0.6
+"""How much non-paragraph text costs when the container grows by one level."""
+
+FURNITURE_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:ad|ads|adv|advert\w*|anzeige\w*|werbung|banner|newsletter\w*|related|recommend\w*|empfehlung\w*|"
+    r"outbrain|taboola|plista|social\w*|share\w*|sharing|shariff|comments?|kommentare?|disqus|promo\w*|"
+    r"subscribe\w*|abo-\w+|cookie\w*|consent|breadcrumbs?|nav|navi|navigation|menu|footer|sidebar|toolbar|"
+    r"tags|tag-?list|keywords|authors?|author-\w+|autor\w*|byline\w*|caption|figcaption|credits?|copyright|"
+    r"more-articles|read-?more|weiterlesen|mehr-zum-thema|also-read|see-also|teaser-?list|recirculation|"
+    r"widget|print|gallery|slider|carousel|video-?player|audio-?player|podcast-player|infobox|"
+    r"hidden|visually-hidden|sr-only|screen-reader\w*|skip-?link|interactionbar|reactions|rating|"
+    r"paywall-\w+|ressort-more|more-\w+|"
+    r"media|mediainfo|infotext|image\w*|img|picture|photo\w*|foto\w*|bildunterschrift|video\w*|audio\w*|"
+    r"date|dateline|timestamp|publish\w*|meta|metadata|article-meta|headline|title|kicker|dachzeile|"
+    r"lead|intro|teaser|summary)(?:$|[\s_-])",
+    re.I,
+)
+"""Class/id words of page furniture; a block under such an element (below the container) is not article text."""
+
+BLOCK_ROLE = re.compile(r"(?:^|[\s_-])(?:text|paragraph|body|content|copy|richtext|rte)(?:$|[\s_-])", re.I)
+"""Words that mark a block as article text even when a furniture word also appears (`article-teaser__text`)."""
+
+LEAD_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:lead|leadtext|lead-?text|intro|introduction|teaser|teaser-?text|summary|standfirst|excerpt|"
+    r"abstract|deck|subtitle|sub-?headline|description|vorspann|article-?lead|einleitung|shorttext)(?:$|[\s_-])",
+    re.I,
+)
+KICKER_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:kicker|dachzeile|overline|topline|roofline|eyebrow|spitzmarke|pretitle|supertitle|"
+    r"headline-?intro|label)(?:$|[\s_-])",
+    re.I,
+)
+FURNITURE_TEXT = re.compile(
+    r"^(?:das könnte sie auch interessieren|auch interessant|mehr zum thema|lesen sie auch|lesen sie mehr|"
+    r"weitere artikel|weiterlesen|mehr lesen|empfehlungen|unsere news per mail|newsletter|anzeige|werbung|"
+    r"zur startseite|zurück zur startseite|teilen|artikel teilen|jetzt teilen|kommentare|kommentieren|"
+    r"read more|related|more on this|share this|sign up|subscribe|"
+    r"(?:dieser|der) artikel (?:ist|wurde) .{0,40}(?:erschienen|veröffentlicht)|"
+    r"mehr (?:zum thema|dazu|nachrichten|news)|hier (?:geht's|gehts) zu|"
+    r"folgen sie uns|abonnieren sie|melden sie sich|sie lesen|jetzt abonnieren|"
+    r"die mit stern \(\*\) markierten felder|nach der registrierung erhalten sie|"
+    r"ihre einwilligung zum erhalt|copyright|alle rechte vorbehalten|©|"
+    r"(?:stand|aktualisiert|veröffentlicht|erstellt|zuletzt aktualisiert)\s*(?:am)?\s*:?\s*\d|\d{1,2}:\d{2} min|"
+    r"empfohlener redaktioneller inhalt|externer inhalt|an dieser stelle finden sie|ich bin einverstanden|"
+    r"dieses thema im programm|mehr informationen dazu erhalten sie|aktuelle meldungen .{0,60} finden sie)",
+    re.I,
+)
+"""Phrases that open a furniture block (newsletter boxes, related-article headings, share bars)."""
+INLINE_FURNITURE = re.compile(
+    r"\s?\*?\s?\b[\w-]{2,40}(?:\.[\w-]{2,20}){1,3} (?:ist|sind) (?:ein )?(?:Angebot|Teil) (?:von|des) "
+    r"IPPEN\.MEDIA[^.]{0,80}\.?",
+)
+"""The IPPEN network note some pages append to a paragraph (`*Merkur.de ist ein Angebot von IPPEN.MEDIA.`)."""
+
+
+def strip_inline_furniture(text: str) -> str:
+    return INLINE_FURNITURE.sub("", text) if "IPPEN" in text else text
+
+
+HEADING_TAGS = frozenset({"h2", "h3", "h4"})
+LIST_TAGS = frozenset({"ul", "ol"})
+SKIP_TAGS = frozenset({"figure", "figcaption", "aside", "nav", "footer", "header", "table", "dl", "address", "time"})
+PAGE_TAGS = frozenset({"html", "body", "main"})
+"""Never furniture, whatever their classes say (`<body class="with-navigation">`)."""
+INLINE_TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "span",
+        "br",
+        "sup",
+        "sub",
+        "small",
+        "mark",
+        "abbr",
+        "cite",
+        "q",
+        "code",
+        "s",
+        "time",
+        "wbr",
+        "font",
+        "bdi",
+        "bdo",
+        "dfn",
+        "kbd",
+        "var",
+        "ins",
+        "del",
+    }
+)
+CROSSHEAD_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:interline|crosshead|zwischenzeile|zwischentitel|subheadline|subhead|subheading)(?:$|[\s_-])", re.I
+)
+BLOCK_TAGS = ("p", "h2", "h3", "h4", "ul", "ol", "blockquote", "pre")
+
+
+@dataclass
+class MainText:
+    lead: str | None
+    blocks: list[Block]
+    container: HtmlElement | None
+
+
+def _attrs(el: HtmlElement) -> str:
+    return f"{el.get('class') or ''} {el.get('id') or ''}"
+
+
+def _link_chars(el: HtmlElement) -> int:
+    """Characters of link text in the element; all of them when the element sits inside a link (a teaser card)."""
+    node = el.getparent()
+    for _ in range(6):
+        if node is None:
+            break
+        if node.tag == "a":
+            return len(el.text_content())
+        node = node.getparent()
+    return sum(len(a.text_content()) for a in el.iter("a"))
+
+
+def _is_furniture_el(el: HtmlElement) -> bool:
+    if el.tag in SKIP_TAGS:
+        return True
+    if el.tag in PAGE_TAGS:
+        return False
+    attrs = _attrs(el)
+    if len(attrs) < 2:
+        return False
+    if el.get("aria-hidden") == "true" or el.get("hidden") is not None:
+        return True
+    return bool(FURNITURE_CLASS.search(attrs)) and not BLOCK_ROLE.search(attrs)
+
+
+def _under_furniture(el: HtmlElement, stop: HtmlElement | None, cache: dict[HtmlElement, bool]) -> bool:
+    """Is the element, or an ancestor below `stop`, page furniture?"""
+    path = []
+    node: HtmlElement | None = el
+    result = False
+    while node is not None and node is not stop:
+        if node in cache:
+            result = cache[node]
+            break
+        path.append(node)
+        if _is_furniture_el(node):
+            result = True
+            break
+        node = node.getparent()
+    for seen in path:
+        cache[seen] = result
+    return result
+
+
+def _good_paragraphs(root: HtmlElement) -> list[tuple[HtmlElement, int]]:
+    out = []
+    for p in root.iter("p", "div"):
+        if p.tag == "div" and (len(p) > 12 or not _is_leaf_div(p)):
+            continue
+        text = p.text_content()
+        length = len(text.strip())
+        if length < (MIN_PARAGRAPH if p.tag == "p" else MIN_DIV_PARAGRAPH):
+            continue
+        if _link_chars(p) > MAX_LINK_DENSITY * length:
+            continue
+        out.append((p, length))
+    return out
+
+
+def find_container(root: HtmlElement) -> HtmlElement | None:
+    """The element that holds the article text (see the module docstring, step 2)."""
+    paragraphs = _good_paragraphs(root)
+    if not paragraphs:
+        return None
+    direct: dict[HtmlElement, int] = {}
+    subtree: dict[HtmlElement, int] = {}
+    cache: dict[HtmlElement, bool] = {}
+    for p, length in paragraphs:
+        if _under_furniture(p, None, cache):
+            length //= 4  # furniture paragraphs still count a little: a mislabeled wrapper must not hide the text
+        parent = p.getparent()
+        if parent is None:
+            continue
+        direct[parent] = direct.get(parent, 0) + length
+        node = parent
+        while node is not None:
+            subtree[node] = subtree.get(node, 0) + length
+            node = node.getparent()
+    if not direct:
+        return None
+    best = max(direct, key=lambda el: direct[el])
+    chosen, chosen_score = best, float("-inf")
+    node: HtmlElement | None = best
+    while node is not None and node.tag not in PAGE_TAGS:
+        good = subtree.get(node, 0)
+        score = good - JUNK_WEIGHT * max(len(node.text_content()) - good, 0)
+        if score > chosen_score:
+            chosen, chosen_score = node, score
+        node = node.getparent()
+    return chosen
+
+
+def _list_text(el: HtmlElement) -> str | None:
+    items = [clean(li.text_content()) for li in el.iter("li")]
+    items = [i for i in items if i]
+    return "\n".join(items) if items else None
+
+
+def _is_leaf_div(el: HtmlElement) -> bool:
+    """A `<div>` used as a paragraph: text and inline markup only."""
+    return not any(isinstance(child.tag, str) and child.tag not in INLINE_TAGS for child in el)
+
+
+def _crosshead_like(el: HtmlElement, text: str) -> bool:
+    """A paragraph that is really a crosshead: a crosshead class, or short, all bold and without final stop."""
+    if CROSSHEAD_CLASS.search(_attrs(el)):
+        return True
+    if len(text) > 120 or text[-1] in '.!?:;"“”»«)':
+        return False
+    children = [c for c in el if isinstance(c.tag, str)]
+    return len(children) == 1 and children[0].tag in ("strong", "b") and not (el.text or "").strip()
+
+
+def read_blocks(container: HtmlElement) -> list[tuple[HtmlElement, Block]]:
+    """The container's text blocks in page order with their elements, furniture left out (step 3)."""
+    blocks: list[tuple[HtmlElement, Block]] = []
+    cache: dict[HtmlElement, bool] = {}
+    taken: set[HtmlElement] = set()
+    for el in container.iter(*BLOCK_TAGS, "div"):
+        if any(a in taken for a in el.iterancestors()):
+            continue  # inside a list or quote already read, or in a box that proved to be furniture
+        tag = el.tag
+        if tag == "div" and (not _is_leaf_div(el) or (len((el.text or "").strip()) < 2 and len(el) == 0)):
+            continue
+        if _under_furniture(el, container, cache):
+            continue
+        if tag in LIST_TAGS:
+            text = _list_text(el)
+            taken.add(el)
+            if not text or _link_chars(el) > MAX_LINK_DENSITY * len(text):
+                continue
+            blocks.append((el, Block(kind="list", text=text)))
+            continue
+        text = clean(el.text_content())
+        if not text:
+            continue
+        if FURNITURE_TEXT.match(text):
+            parent = el.getparent()
+            if parent is not None and parent is not container and len(clean(parent.text_content()) or "") < 1500:
+                taken.add(parent)  # the box this label opens (consent notice, newsletter, related) goes with it
+            continue
+        if tag == "div" and len(text) < 40:
+            continue
+        if tag in HEADING_TAGS or (tag == "p" and _crosshead_like(el, text)):
+            if len(text) > 300 or _link_chars(el) > 0.8 * len(text):
+                continue
+            blocks.append((el, Block(kind="crosshead", text=text)))
+            continue
+        if tag == "blockquote":
+            taken.add(el)
+            if _link_chars(el) > MAX_LINK_DENSITY * len(text):
+                continue
+            blocks.append((el, Block(kind="quote", text=text)))
+            continue
+        if _link_chars(el) > MAX_LINK_DENSITY * len(text) and len(text) < 400:
+            continue
+        text = clean(strip_inline_furniture(text))
+        if not text:
+            continue
+        if len(text) > 1000 and any(b.text[:80] in text for _, b in blocks if len(b.text) >= 80):
+            continue  # a second copy of the article (hidden text for read-aloud or paywall scripts)
+        taken.add(el)
+        blocks.append((el, Block(kind="paragraph", text=text)))
+    # crossheads with no text after them (a "Mehr zum Thema" heading closing the article) are furniture
+    while blocks and blocks[-1][1].kind == "crosshead":
+        blocks.pop()
+    return blocks
+
+
+def _lead_scope(root: HtmlElement, container: HtmlElement) -> tuple[HtmlElement, HtmlElement | None]:
+    """The article's scope (lowest ancestor of the container that also holds the headline) and the headline."""
+    h1 = next((h for h in root.iter("h1") if clean(h.text_content())), None)
+    if h1 is not None:
+        ancestors = set(h1.iterancestors())
+        node: HtmlElement | None = container
+        for _ in range(8):
+            if node is None or node.tag in PAGE_TAGS:
+                break
+            if node in ancestors:
+                return node, h1
+            node = node.getparent()
+    parent = container.getparent()
+    return (parent if parent is not None and parent.tag not in PAGE_TAGS else container), None
+
+
+def _furniture_above(el: HtmlElement, scope: HtmlElement) -> bool:
+    for node in el.iterancestors():
+        if node is scope:
+            return False
+        attrs = _attrs(node)
+        if node.tag in SKIP_TAGS and node.tag != "header":
+            return True
+        if FURNITURE_CLASS.search(attrs) and not LEAD_CLASS.search(attrs) and not BLOCK_ROLE.search(attrs):
+            return True
+    return False
+
+
+def find_lead(
+    root: HtmlElement, container: HtmlElement, first_block: HtmlElement | None, description: str | None
+) -> HtmlElement | None:
+    """The lead element (step 4), between the headline and the first body block."""
+    scope, h1 = _lead_scope(root, container)
+    order = {el: i for i, el in enumerate(scope.iter())}
+    start = order.get(h1, -1) if h1 is not None else -1
+    end = order.get(first_block, len(order)) if first_block is not None else len(order)
+    want = description[:60] if description and len(description) >= 40 else None
+    by_class = by_text = None
+    for el in scope.iter("p", "div", "span", "h2", "strong", "section"):
+        pos = order.get(el, -1)
+        if pos <= start:
+            continue
+        if pos > end:
+            break
+        text = clean(el.text_content())
+        if not text or not 40 <= len(text) <= 1500:
+            continue
+        if el.find(".//h1") is not None or len(el.findall(".//p")) > 1 or _link_chars(el) > 0.5 * len(text):
+            continue
+        attrs = _attrs(el)
+        lead_like = LEAD_CLASS.search(attrs) and not KICKER_CLASS.search(attrs)
+        if by_class is None and lead_like and not _furniture_above(el, scope):
+            by_class = el
+        holds_description = want and text.startswith(want) and len(text) <= len(description or "") + 80
+        if by_text is None and holds_description and not _furniture_above(el, scope):
+            by_text = el
+    return by_class if by_class is not None else by_text
+
+
+def find_kicker(root: HtmlElement) -> str | None:
+    """A kicker (Dachzeile) inside or right before the headline."""
+    h1 = next(root.iter("h1"), None)
+    if h1 is None:
+        return None
+    candidates = list(h1.iter())
+    prev = h1.getprevious()
+    if prev is not None:
+        candidates.append(prev)
+    parent = h1.getparent()
+    if parent is not None:
+        candidates.extend(c for c in parent if c is not h1)
+    for el in candidates:
+        if el is h1 or not isinstance(el.tag, str):
+            continue
+        if KICKER_CLASS.search(_attrs(el)):
+            text = clean(el.text_content())
+            if text and len(text) <= 120:
+                return text.rstrip(":")
+    return None
+
+
+def extract_main_text(root: HtmlElement, description: str | None = None) -> MainText:
+    container = find_container(root)
+    if container is None:
+        return MainText(lead=None, blocks=[], container=None)
+    found = read_blocks(container)
+    lead_el = find_lead(root, container, found[0][0] if found else None, description)
+    lead = None
+    if lead_el is not None:
+        lead = clean(strip_inline_furniture(lead_el.text_content()))
+        inside = set(lead_el.iter())
+        found = [(el, b) for el, b in found if el not in inside and lead_el not in set(el.iter())]
+    return MainText(lead=lead, blocks=[b for _, b in found], container=container)

@@ -1,0 +1,27 @@
+"""The extractor as the scoring tool (`../shared/tools/score_extraction.py`) calls it.
+
+python ../shared/tools/score_extraction.py --extractor newsmon=crawler.scoring:extract --extractor trafilatura
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.extract.common import ExtractionError, read_date
+from crawler.extract.profiles import extract_article
+
+
+def extract(html: str, url: str, **meta: Any) -> dict[str, Any]:
+    """`{"title", "authors", "date", "body"}`; the date is aware, in the offset the page wrote it (same instant)."""
+    try:
+        article = extract_article(html, url)
+    except ExtractionError:
+        return {"title": None, "authors": [], "date": None, "body": ""}
+    when = read_date(article.published_raw) if article.published_raw else None
+    parts = ([article.lead] if article.lead else []) + [b.text for b in article.body if b.kind == "paragraph"]
+    return {
+        "title": article.headline,
+        "authors": article.authors,
+        "date": when.value if when else article.published,
+        "body": "\n\n".join(parts),
+    }
