@@ -177,7 +177,7 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None)
     headline = h1 or meta.ld_headline or meta.og_title
     if not headline:
         raise ExtractionError("no headline")
-    main = extract_main_text(root, meta.description)
+    main = extract_main_text(root, meta.description, [t for t in (meta.og_title, meta.ld_headline) if t])
     blocks = main.blocks
     if not any(b.kind != "crosshead" for b in blocks):
         blocks = _trafilatura_fallback(html if isinstance(html, str) else "")

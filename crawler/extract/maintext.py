@@ -49,8 +49,8 @@ BLOCK_ROLE = re.compile(r"(?:^|[\s_-])(?:text|paragraph|body|content|copy|richte
 """Words that mark a block as article text even when a furniture word also appears (`article-teaser__text`)."""
 
 LEAD_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:lead|leadtext|lead-?text|intro|introduction|teaser|teaser-?text|summary|standfirst|excerpt|"
-    r"abstract|deck|subtitle|sub-?headline|description|vorspann|article-?lead|einleitung|shorttext)(?:$|[\s_-])",
+    r"(?:^|[\s_-])(?:lead|leadin|lede|leadtext|lead-?text|intro|introduction|teaser|teaser-?text|summary|standfirst|excerpt|"
+    r"abstract|deck|preface|subtitle|sub-?headline|description|vorspann|article-?lead|einleitung|shorttext)(?:$|[\s_-])",
     re.I,
 )
 KICKER_CLASS = re.compile(
@@ -85,6 +85,12 @@ def strip_inline_furniture(text: str) -> str:
     return INLINE_FURNITURE.sub("", text) if "IPPEN" in text else text
 
 
+BYLINE_TEXT = re.compile(
+    r"^(?:[Vv]on|[Bb]y|Text:|Autor(?:in)?:)\s+[A-ZÄÖÜ][\w.'-]+(?:\s+[A-ZÄÖÜ][\w.'-]+){0,3}"
+    r"(?:\s*(?:,|und|and|&)\s*[A-ZÄÖÜ][\w.'-]+(?:\s+[A-ZÄÖÜ][\w.'-]+){0,3})*\s*$"
+)
+"""A paragraph that is only a byline (`von Oliver Kring`)."""
+CREDIT_MARK = re.compile(r"©|\((?:Foto|Bild)\b|\b(?:Foto|Fotos|Bild|Quelle): ")
 HEADING_TAGS = frozenset({"h2", "h3", "h4"})
 LIST_TAGS = frozenset({"ul", "ol"})
 SKIP_TAGS = frozenset({"figure", "figcaption", "aside", "nav", "footer", "header", "table", "dl", "address", "time"})
@@ -122,7 +128,7 @@ INLINE_TAGS = frozenset(
     }
 )
 CROSSHEAD_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:interline|crosshead|zwischenzeile|zwischentitel|subheadline|subhead|subheading)(?:$|[\s_-])", re.I
+    r"interline|crosshead|zwischenzeile|zwischentitel|subheadline|(?:^|[\s_-])subhead(?:ing)?(?:$|[\s_-])", re.I
 )
 BLOCK_TAGS = ("p", "h2", "h3", "h4", "ul", "ol", "blockquote", "pre")
 
@@ -281,6 +287,8 @@ def read_blocks(container: HtmlElement) -> list[tuple[HtmlElement, Block]]:
             continue
         if tag == "div" and len(text) < 40:
             continue
+        if len(text) < 100 and BYLINE_TEXT.match(text):
+            continue
         if tag in HEADING_TAGS or (tag == "p" and _crosshead_like(el, text)):
             if len(text) > 300 or _link_chars(el) > 0.8 * len(text):
                 continue
@@ -307,20 +315,53 @@ def read_blocks(container: HtmlElement) -> list[tuple[HtmlElement, Block]]:
     return blocks
 
 
-def _lead_scope(root: HtmlElement, container: HtmlElement) -> tuple[HtmlElement, HtmlElement | None]:
-    """The article's scope (lowest ancestor of the container that also holds the headline) and the headline."""
+def _headline_el(root: HtmlElement, titles: list[str]) -> HtmlElement | None:
+    """The visible headline: the first `<h1>` with text, else an h2/h3 that repeats the page's title."""
     h1 = next((h for h in root.iter("h1") if clean(h.text_content())), None)
-    if h1 is not None:
-        ancestors = set(h1.iterancestors())
-        node: HtmlElement | None = container
-        for _ in range(8):
-            if node is None or node.tag in PAGE_TAGS:
-                break
-            if node in ancestors:
-                return node, h1
-            node = node.getparent()
+    if h1 is not None or not titles:
+        return h1
+    wanted = [set(t.casefold().split()) for t in titles if t]
+    for el in root.iter("h2", "h3"):
+        words = set((clean(el.text_content()) or "").casefold().split())
+        if len(words) >= 3 and any(len(words & w) >= 0.6 * len(words) for w in wanted):
+            return el
+    return None
+
+
+def _headline_and_scope(container: HtmlElement, titles: list[str]) -> tuple[HtmlElement | None, HtmlElement]:
+    """The headline nearest the article text outside it, and the lowest ancestor holding both (the scope).
+
+    Pages can carry several h1 (a hidden print headline inside the text, a logo); the one that counts stands
+    before the text, outside its container.
+    """
+    node: HtmlElement | None = container.getparent()
+    for _ in range(10):
+        if node is None or node.tag in ("body", "html"):
+            break
+        for el in node.iter():
+            if el is container:
+                break  # only a headline before the text counts
+            if el.tag == "h1" and clean(el.text_content()):
+                return el, node
+        node = node.getparent()
+    inner = next((h for h in container.iter("h1") if clean(h.text_content())), None)
+    if inner is not None:
+        return inner, container
+    node = container.getparent()
+    for _ in range(6):
+        if node is None or node.tag in ("body", "html"):
+            break
+        headline = _headline_el(node, titles)
+        if headline is not None and container not in headline.iterancestors():
+            return headline, node
+        node = node.getparent()
     parent = container.getparent()
-    return (parent if parent is not None and parent.tag not in PAGE_TAGS else container), None
+    return None, parent if parent is not None and parent.tag not in PAGE_TAGS else container
+
+
+def _prose(text: str) -> bool:
+    """Sentences, not a label or a link: long enough, with words and no URL."""
+    return len(text) >= 40 and text.count(" ") >= 5 and "://" not in text
 
 
 def _furniture_above(el: HtmlElement, scope: HtmlElement) -> bool:
@@ -336,15 +377,20 @@ def _furniture_above(el: HtmlElement, scope: HtmlElement) -> bool:
 
 
 def find_lead(
-    root: HtmlElement, container: HtmlElement, first_block: HtmlElement | None, description: str | None
+    root: HtmlElement,
+    container: HtmlElement,
+    first_block: HtmlElement | None,
+    description: str | None,
+    titles: list[str] | None = None,
 ) -> HtmlElement | None:
-    """The lead element (step 4), between the headline and the first body block."""
-    scope, h1 = _lead_scope(root, container)
+    """The lead element (step 4), between the headline and the first body block: a lead-like class, else the
+    element that holds the meta description, else a lone paragraph right before the article text."""
+    headline, scope = _headline_and_scope(container, titles or [])
     order = {el: i for i, el in enumerate(scope.iter())}
-    start = order.get(h1, -1) if h1 is not None else -1
+    start = order.get(headline, -1) if headline is not None else -1
     end = order.get(first_block, len(order)) if first_block is not None else len(order)
     want = description[:60] if description and len(description) >= 40 else None
-    by_class = by_text = None
+    by_class = by_text = by_place = None
     for el in scope.iter("p", "div", "span", "h2", "strong", "section"):
         pos = order.get(el, -1)
         if pos <= start:
@@ -354,16 +400,28 @@ def find_lead(
         text = clean(el.text_content())
         if not text or not 40 <= len(text) <= 1500:
             continue
-        if el.find(".//h1") is not None or len(el.findall(".//p")) > 1 or _link_chars(el) > 0.5 * len(text):
+        if el.find(".//h1") is not None or _link_chars(el) > 0.5 * len(text):
+            continue
+        inner = [p for p in el.iterdescendants("p") if _prose(clean(p.text_content()) or "")]
+        if len(inner) > 1:
             continue
         attrs = _attrs(el)
         lead_like = LEAD_CLASS.search(attrs) and not KICKER_CLASS.search(attrs)
-        if by_class is None and lead_like and not _furniture_above(el, scope):
-            by_class = el
+        if CREDIT_MARK.search(text):
+            continue  # a caption
+        if by_class is None and lead_like and _prose(text) and not _furniture_above(el, scope):
+            by_class = inner[0] if inner else el
         holds_description = want and text.startswith(want) and len(text) <= len(description or "") + 80
         if by_text is None and holds_description and not _furniture_above(el, scope):
             by_text = el
-    return by_class if by_class is not None else by_text
+        prose = el.tag == "p" and len(text) >= 80 and text[-1] in '.!?"“”»«)'
+        placed = prose and el is not first_block and headline is not None and pos < end
+        if by_place is None and placed and not _is_furniture_el(el) and not _furniture_above(el, scope):
+            by_place = el
+    for found in (by_class, by_text, by_place):
+        if found is not None:
+            return found
+    return None
 
 
 def find_kicker(root: HtmlElement) -> str | None:
@@ -388,12 +446,12 @@ def find_kicker(root: HtmlElement) -> str | None:
     return None
 
 
-def extract_main_text(root: HtmlElement, description: str | None = None) -> MainText:
+def extract_main_text(root: HtmlElement, description: str | None = None, titles: list[str] | None = None) -> MainText:
     container = find_container(root)
     if container is None:
         return MainText(lead=None, blocks=[], container=None)
     found = read_blocks(container)
-    lead_el = find_lead(root, container, found[0][0] if found else None, description)
+    lead_el = find_lead(root, container, found[0][0] if found else None, description, titles)
     lead = None
     if lead_el is not None:
         lead = clean(strip_inline_furniture(lead_el.text_content()))
