@@ -337,7 +337,9 @@ _TZ_NAMES: dict[str, tzinfo] = {
     "EDT": timezone(timedelta(hours=-4)),
 }
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_GERMAN_DATE = re.compile(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})(?:\D{1,12}?(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?")
+_GERMAN_DATE = re.compile(
+    r"(?<!\d)(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})(?!\d)(?:\D{1,12}?(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?"
+)
 _GERMAN_MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -411,12 +413,21 @@ def read_date(value: Any, default_tz: tzinfo = DEFAULT_TZ) -> When | None:
     return When(parsed, True, raw)
 
 
-def _read_human(value: str) -> datetime | When | None:
+def read_human_date(value: str, default_tz: tzinfo = DEFAULT_TZ) -> When | None:
+    """A German date written for readers (`Do 25.04.24 | 14:07 Uhr`, `28. April 2023`), found inside a text."""
+    parsed = _read_human(value, fuzzy=True)
+    if parsed is None or isinstance(parsed, When):
+        return parsed
+    return When(parsed.replace(tzinfo=parsed.tzinfo or default_tz), True, value)
+
+
+def _read_human(value: str, fuzzy: bool = False) -> datetime | When | None:
     """German dates (`28.04.2023, 18:16 Uhr`, `28. April 2023`) and RFC/`date`-style strings via dateutil."""
     match = _GERMAN_DATE.search(value)
     month: int | None
     if match:
         day, month, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        year = year + 2000 if year < 100 else year
         hour, minute = match.group(4), match.group(5)
     else:
         match = _GERMAN_LONG.search(value)
@@ -433,6 +444,8 @@ def _read_human(value: str) -> datetime | When | None:
             return datetime(year, month, day, int(hour), int(minute))
         except ValueError:
             return None
+    if fuzzy:
+        return None
     try:
         from dateutil import parser as dateutil_parser
 

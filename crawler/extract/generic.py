@@ -17,6 +17,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract.common import (
     ExtractionError,
+    When,
     agency_of,
     clean,
     dateline_of,
@@ -24,6 +25,7 @@ from crawler.extract.common import (
     parse_html,
     publisher_id,
     read_date,
+    read_human_date,
     split_authors,
     strip_furniture_tags,
     word_count,
@@ -34,15 +36,21 @@ from crawler.items import ArticleItem, Block, Image
 
 NAME = "generic/1"
 
-BYLINE_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:author|authors|autor|autoren|byline|article-?author|author-?name|creator|"
-    r"authorname|author-?link|contributor)(?:$|[\s_-])",
+BYLINE_CLASS = re.compile(r"author|autor|byline|creator|contributor|verfasser|person-?link", re.I)
+"""Class/id words of a visible byline (substrings: `metaInfoAuthorList`, `article__byline`)."""
+BYLINE_SKIP = re.compile(
+    r"bio|description|image|img|avatar|photo|social|follow|more|box|brand|teaser|info-?text|date|time|kicker|"
+    r"short|title|headline",
     re.I,
 )
-"""Class/id words of a visible byline."""
-BYLINE_SKIP = re.compile(
-    r"(?:^|[\s_-])(?:bio|description|image|img|avatar|photo|social|follow|more|box)(?:$|[\s_-])", re.I
+BYLINE_TEXT = re.compile(r"^(?:von|by|text|autor(?:in)?|autoren)\s*:?\s+(?P<names>\S.{1,140})$", re.I | re.S)
+"""A byline written out: `Von: A, B und C`."""
+AUTHOR_HREF = re.compile(
+    r"/(?:autor|autoren|author|authors|person|personen|team|redaktion|profil|profile)(?:/|-|$)", re.I
 )
+HIDDEN = re.compile(r"visually-hidden|sr-only|screen-reader|u-hidden|hidden", re.I)
+NOT_BYLINE_TAGS = frozenset({"html", "head", "body", "main", "article", "section", "meta", "link", "img", "figure"})
+DATE_CLASS = re.compile(r"date|time|datum|zeit|lineinfo|technicalline|meta|publish", re.I)
 CREDIT = re.compile(r"(?:©|\(c\)|Foto:|Fotos:|Bild:|Quelle:)\s*(.+)$", re.I)
 
 
@@ -69,28 +77,93 @@ def _h1(root: HtmlElement) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _byline(root: HtmlElement, container: HtmlElement | None) -> list[str]:
-    """Names in a visible byline: links inside an author element, else its text."""
-    scopes = []
-    if container is not None:
-        scopes.append(container.getparent() if container.getparent() is not None else container)
-    scopes.append(root)
-    for scope in scopes:
-        for el in scope.iter():
-            if not isinstance(el.tag, str) or el.tag in ("meta", "link", "img", "body", "html"):
+def _visible_text(el: HtmlElement) -> str:
+    """Text a reader sees: screen-reader-only and hidden descendants left out."""
+    parts: list[str] = []
+
+    def walk(node: HtmlElement) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            if isinstance(child.tag, str) and not HIDDEN.search(f"{child.get('class') or ''}"):
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return clean("".join(parts)) or ""
+
+
+def _names_in(el: HtmlElement) -> list[str]:
+    """Names in a byline element: its links when they carry the names, else its text."""
+    text = _visible_text(el)
+    links = [t for t in (_visible_text(a) for a in el.iter("a")) if t and len(t) < 60]
+    if links and sum(map(len, links)) >= 0.4 * len(text):
+        return split_authors(links)
+    match = BYLINE_TEXT.match(text)
+    names = split_authors([match.group("names") if match else text])
+    # "Von Anna Sleegers, Frankfurt": a lone last word after full names is the place the author writes from
+    lone_place = len(names) > 1 and len(names[-1].split()) == 1 and not agency_of(names[-1:])
+    if lone_place and all(len(n.split()) >= 2 for n in names[:-1]):
+        names = names[:-1]
+    return names
+
+
+def _in_link(el: HtmlElement) -> bool:
+    return any(a.tag == "a" for a in el.iterancestors())
+
+
+def _byline(scope: HtmlElement | None, root: HtmlElement) -> list[str]:
+    """A visible byline: author-classed elements (all of them), else `Von ...` text, else author-page links.
+
+    Elements inside links are teasers of other articles, never the byline.
+    """
+    for area in (scope, root) if scope is not None else (root,):
+        by_class: list[str] = []
+        by_text: list[str] = []
+        by_href: list[str] = []
+        claimed: set[HtmlElement] = set()
+        for el in area.iter():
+            if not isinstance(el.tag, str) or el.tag in NOT_BYLINE_TAGS or el in claimed:
                 continue
             attrs = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('rel') or ''} {el.get('itemprop') or ''}"
-            if not BYLINE_CLASS.search(attrs) or BYLINE_SKIP.search(attrs):
+            classed = BYLINE_CLASS.search(attrs) and not BYLINE_SKIP.search(attrs)
+            opens = (el.text or "").lstrip()[:6].lower().startswith(("von", "by", "text:", "autor"))
+            linked = el.tag == "a" and AUTHOR_HREF.search(el.get("href") or "")
+            if not (classed or opens or linked) or HIDDEN.search(attrs):
                 continue
             text = clean(el.text_content())
-            if not text or len(text) > 200:
+            if not text or len(text) > 150 or _in_link(el):
                 continue
-            links = [clean(a.text_content()) for a in el.iter("a")]
-            links = [a for a in links if a and len(a) < 60]
-            names = split_authors(links if links and sum(map(len, links)) >= 0.5 * len(text) else [text])
-            if names:
-                return names
+            if classed:
+                names = _names_in(el)
+                if names:
+                    by_class.extend(names)
+                    claimed.update(el.iterdescendants())
+            elif opens and not by_text and BYLINE_TEXT.match(text):
+                by_text = _names_in(el)
+            elif linked and not by_href:
+                by_href = split_authors([text])
+        found = split_authors(by_class) or by_text or by_href
+        if found:
+            return found
     return []
+
+
+def _visible_date(scope: HtmlElement | None) -> When | None:
+    """A date written for readers near the headline (`Do 25.04.24 | 14:07 Uhr`), when no machine date has a time."""
+    if scope is None:
+        return None
+    for el in scope.iter("time", "span", "div", "p", "li"):
+        attrs = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if el.tag != "time" and not DATE_CLASS.search(attrs):
+            continue
+        text = clean(el.text_content())
+        if text and len(text) <= 200:
+            when = read_human_date(text)
+            if when is not None:
+                return when
+    return None
 
 
 def choose_authors(meta: PageMeta, byline: list[str]) -> list[str]:
@@ -103,10 +176,10 @@ def choose_authors(meta: PageMeta, byline: list[str]) -> list[str]:
         return byline
     if ld:
         return ld
-    return split_authors(a for a in meta.meta_authors if a.lower() not in ("lto", "ndr", "wdr"))
+    return split_authors(meta.meta_authors)
 
 
-def _visible_date(root: HtmlElement) -> list[str]:
+def _time_attributes(root: HtmlElement) -> list[str]:
     out = []
     for el in root.iter("time"):
         value = el.get("datetime") or el.get("content")
@@ -171,7 +244,7 @@ def extract_article(html: str, url: str, site: str | None = None, fetched_at: da
 def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None) -> ArticleItem:
     root = parse_html(html)
     meta = read_metadata(root, url)
-    visible_dates = _visible_date(root)
+    visible_dates = _time_attributes(root)
     strip_furniture_tags(root)
     h1, kicker = _h1(root)
     headline = h1 or meta.ld_headline or meta.og_title
@@ -190,7 +263,11 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None)
             if when is not None and (published is None or when.has_time):
                 published = when
                 break
-    authors = choose_authors(meta, _byline(root, main.container))
+    if published is None or not published.has_time:
+        seen = _visible_date(main.scope)
+        if seen is not None and (published is None or seen.has_time):
+            published = seen
+    authors = choose_authors(meta, _byline(main.scope, root))
     paragraphs = [b.text for b in blocks if b.kind == "paragraph"]
     canonical = meta.canonical or url
     breadcrumb = meta.breadcrumb

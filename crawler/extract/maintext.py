@@ -138,6 +138,9 @@ class MainText:
     lead: str | None
     blocks: list[Block]
     container: HtmlElement | None
+    scope: HtmlElement | None = None
+    """The article around the text: the lowest ancestor of the container that holds the headline."""
+    headline: HtmlElement | None = None
 
 
 def _attrs(el: HtmlElement) -> str:
@@ -377,15 +380,13 @@ def _furniture_above(el: HtmlElement, scope: HtmlElement) -> bool:
 
 
 def find_lead(
-    root: HtmlElement,
-    container: HtmlElement,
+    scope: HtmlElement,
+    headline: HtmlElement | None,
     first_block: HtmlElement | None,
     description: str | None,
-    titles: list[str] | None = None,
 ) -> HtmlElement | None:
     """The lead element (step 4), between the headline and the first body block: a lead-like class, else the
     element that holds the meta description, else a lone paragraph right before the article text."""
-    headline, scope = _headline_and_scope(container, titles or [])
     order = {el: i for i, el in enumerate(scope.iter())}
     start = order.get(headline, -1) if headline is not None else -1
     end = order.get(first_block, len(order)) if first_block is not None else len(order)
@@ -451,10 +452,11 @@ def extract_main_text(root: HtmlElement, description: str | None = None, titles:
     if container is None:
         return MainText(lead=None, blocks=[], container=None)
     found = read_blocks(container)
-    lead_el = find_lead(root, container, found[0][0] if found else None, description, titles)
+    headline, scope = _headline_and_scope(container, titles or [])
+    lead_el = find_lead(scope, headline, found[0][0] if found else None, description)
     lead = None
     if lead_el is not None:
         lead = clean(strip_inline_furniture(lead_el.text_content()))
         inside = set(lead_el.iter())
         found = [(el, b) for el, b in found if el not in inside and lead_el not in set(el.iter())]
-    return MainText(lead=lead, blocks=[b for _, b in found], container=container)
+    return MainText(lead=lead, blocks=[b for _, b in found], container=container, scope=scope, headline=headline)

@@ -115,7 +115,9 @@ def read_metadata(root: HtmlElement, url: str, default_tz: tzinfo = DEFAULT_TZ) 
     out.meta_authors = [
         a
         for a in (
-            clean(v) for n in ("article:author", "author", "dc.creator", "sailthru.author") for v in meta.get(n, ())
+            clean(v)
+            for n in ("article:author", "author", "dc.creator", "sailthru.author", "twitter:misc:written by")
+            for v in meta.get(n, ())
         )
         if a
     ]
@@ -125,6 +127,8 @@ def read_metadata(root: HtmlElement, url: str, default_tz: tzinfo = DEFAULT_TZ) 
             ld.get("datePublished"),
             ld.get("dateCreated"),
             *meta.get("article:published_time", ()),
+            *meta.get("article:published:time", ()),
+            *meta.get("article_published_time", ()),
             *meta.get("og:article:published_time", ()),
             *meta.get("datepublished", ()),
             *meta.get("date", ()),
@@ -138,7 +142,12 @@ def read_metadata(root: HtmlElement, url: str, default_tz: tzinfo = DEFAULT_TZ) 
         default_tz,
     )
     out.modified = best_date(
-        [ld.get("dateModified"), *meta.get("article:modified_time", ()), *meta.get("og:updated_time", ())],
+        [
+            ld.get("dateModified"),
+            *meta.get("article:modified_time", ()),
+            *meta.get("article:modified:time", ()),
+            *meta.get("og:updated_time", ()),
+        ],
         default_tz,
     )
 
