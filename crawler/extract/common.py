@@ -127,7 +127,6 @@ def parse_html(html: str | bytes) -> HtmlElement:
         raise ExtractionError(f"not a page: {type(html).__name__}")
     if "\ufffd" in html[:2000] and html[:2000].count("\ufffd") > 50:
         raise ExtractionError("undecodable page (replacement characters)")
-    html = _CONTROL.sub("", html)
     if not html.strip():
         raise ExtractionError("empty page")
     try:
@@ -170,7 +169,10 @@ def strip_furniture_tags(root: HtmlElement) -> None:
         with_tail=False,
     )
     for br in root.iter("br"):
-        br.tail = " " + (br.tail or "")
+        try:
+            br.tail = " " + (br.tail or "")
+        except ValueError:  # control characters lxml will not set back
+            br.tail = " " + _CONTROL.sub("", br.tail or "")
 
 
 # -- meta tags ------------------------------------------------------------------------------------------------------

@@ -10,9 +10,11 @@ Field by field (see docs/extraction.md):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from crawler.extract.common import (
@@ -127,8 +129,9 @@ def _byline(scope: HtmlElement | None, root: HtmlElement) -> list[str]:
             if not isinstance(el.tag, str) or el.tag in NOT_BYLINE_TAGS or el in claimed:
                 continue
             attrs = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('rel') or ''} {el.get('itemprop') or ''}"
-            classed = BYLINE_CLASS.search(attrs) and not BYLINE_SKIP.search(attrs)
-            opens = (el.text or "").lstrip()[:6].lower().startswith(("von", "by", "text:", "autor"))
+            classed = len(attrs) > 8 and BYLINE_CLASS.search(attrs) and not BYLINE_SKIP.search(attrs)
+            head = el.text
+            opens = bool(head) and head.lstrip()[:6].lower().startswith(("von", "by", "text:", "autor"))
             linked = el.tag == "a" and AUTHOR_HREF.search(el.get("href") or "")
             if not (classed or opens or linked) or HIDDEN.search(attrs):
                 continue
@@ -166,28 +169,25 @@ def _visible_date(scope: HtmlElement | None) -> When | None:
     return None
 
 
-def choose_authors(meta: PageMeta, byline: list[str]) -> list[str]:
-    """JSON-LD persons first; a visible byline wins over an organization-only JSON-LD author."""
+def choose_authors(meta: PageMeta, byline: Callable[[], list[str]]) -> list[str]:
+    """JSON-LD persons first; a visible byline wins over an organization-only JSON-LD author; meta author last.
+
+    `byline` is called only when JSON-LD names no person (reading the byline is the costly part).
+    """
     ld = split_authors(meta.ld_authors)
-    persons = [a for a, k in zip(meta.ld_authors, meta.ld_author_kinds, strict=False) if k == "Person"]
-    if ld and (persons or not byline):
+    if any(k == "Person" for k in meta.ld_author_kinds):
         return ld
-    if byline:
-        return byline
-    if ld:
-        return ld
-    return split_authors(meta.meta_authors)
+    return byline() or ld or split_authors(meta.meta_authors)
+
+
+TIME_ATTRIBUTES = XPath(
+    "//time/@datetime | //*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime"
+)
 
 
 def _time_attributes(root: HtmlElement) -> list[str]:
-    out = []
-    for el in root.iter("time"):
-        value = el.get("datetime") or el.get("content")
-        if value:
-            out.append(value)
-    for el in root.iterfind(".//*[@itemprop='datePublished']"):
-        out.append(el.get("content") or el.get("datetime") or el.text_content())
-    return out
+    """Machine-readable dates in the markup (`<time datetime>`, microdata), in page order."""
+    return [str(v) for v in TIME_ATTRIBUTES(root)]
 
 
 def _images(root: HtmlElement, container: HtmlElement | None, url: str, lead_image: str | None) -> list[Image]:
@@ -244,7 +244,7 @@ def extract_article(html: str, url: str, site: str | None = None, fetched_at: da
 def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None) -> ArticleItem:
     root = parse_html(html)
     meta = read_metadata(root, url)
-    visible_dates = _time_attributes(root)
+    visible_dates = _time_attributes(root) if meta.published is None or not meta.published.has_time else []
     strip_furniture_tags(root)
     h1, kicker = _h1(root)
     headline = h1 or meta.ld_headline or meta.og_title
@@ -267,7 +267,7 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None)
         seen = _visible_date(main.scope)
         if seen is not None and (published is None or seen.has_time):
             published = seen
-    authors = choose_authors(meta, _byline(main.scope, root))
+    authors = choose_authors(meta, lambda: _byline(main.scope, root))
     paragraphs = [b.text for b in blocks if b.kind == "paragraph"]
     canonical = meta.canonical or url
     breadcrumb = meta.breadcrumb
