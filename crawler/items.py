@@ -22,9 +22,14 @@ class Block:
 
 @dataclass
 class Image:
+    """An image of the article, in page order."""
+
     url: str
     caption: str | None = None
     credit: str | None = None
+    """Photographer or agency (`IMAGO / ...`, `dpa`), split off the caption."""
+    alt: str | None = None
+    """The image's alternative text."""
 
 
 @dataclass
@@ -87,8 +92,15 @@ class TeaserItem:
     text: str | None = None
     image: str | None = None
     block: str | None = None
-    """The page block the teaser stands in (e.g. `prio`, `list`)."""
+    """The page block the teaser stands in: the block's headline (`News – Archiv`) or, without one, its layout."""
     seen_at: datetime | None = None
+    layout: str | None = None
+    """The teaser's layout on the page: `prio` (lead teasers), `block`, `list`, `swiper`, ..."""
+    block_index: int | None = None
+    """1-based number of the block on the page, in reading order."""
+    author: str | None = None
+    published: datetime | None = None
+    """The time the teaser shows (UTC), when it shows one."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

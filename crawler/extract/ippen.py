@@ -56,7 +56,9 @@ AUTHORS = CSSSelector(
 AUTHORS_TEXT = CSSSelector(".id-StoryElement-authors, .id-Story-authors, .id-Article-content-item-author")
 BREADCRUMB = CSSSelector("ol.id-DonaldBreadcrumb li a, .id-Breadcrumb-item a")
 TIME = CSSSelector(".id-StoryElement-timestamp time, .id-Story-timestamp time, time")
-FIGURE = CSSSelector("figure.id-StoryElement-image, figure.id-Article-content-item-image")
+FIGURE = CSSSelector(
+    "figure.id-StoryElement-image, figure.id-Article-content-item-image, figure.id-StoryElement-intestitialLink-image"
+)
 CAPTION = CSSSelector("figcaption, .id-StoryElement-image-caption")
 PAYWALL = CSSSelector(".id-StoryElement-paywall, .id-Paywall, .idjs-paywall, .id-StoryElement-paywallHint")
 FURNITURE = re.compile(
@@ -122,6 +124,8 @@ def _block(el: HtmlElement) -> Block | None:
 
 
 def _images(story: HtmlElement, url: str, lead_image: str | None) -> list[Image]:
+    """Story images (figures and photo-gallery links) with caption, credit (after `©`) and alt text; the page's
+    og:image only when the story has no figure."""
     images: list[Image] = []
     for fig in FIGURE(story):
         img = next(fig.iter("img"), None)
@@ -135,9 +139,10 @@ def _images(story: HtmlElement, url: str, lead_image: str | None) -> list[Image]
             match = CREDIT.search(caption)
             if match:
                 credit, caption = clean(match.group(1)), clean(caption[: match.start()])
-        images.append(Image(url=urljoin(url, src.strip()), caption=caption, credit=credit))
-    if lead_image and all(i.url != lead_image for i in images):
-        images.insert(0, Image(url=lead_image))
+        alt = clean(img.get("alt")) if img is not None else None
+        images.append(Image(url=urljoin(url, src.strip()), caption=caption, credit=credit, alt=alt))
+    if lead_image and not images:
+        images.append(Image(url=lead_image))
     return images
 
 
