@@ -1,0 +1,67 @@
+"""Faults the local site can inject, so tests can check how the crawler copes with a misbehaving publisher."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUS_KINDS = ("404", "410", "500")
+BODY_KINDS = ("slow", "truncate", "wrong_charset", "unknown_charset")
+KINDS = STATUS_KINDS + BODY_KINDS
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "slow": {"delay": 2.0},
+    "truncate": {"fraction": 0.5},
+    "wrong_charset": {"declared": "iso-8859-1", "actual": "utf-8"},
+    "unknown_charset": {"declared": "x-newsmon-unknown"},
+}
+"""Parameters per kind: `slow` waits `delay` seconds before answering; `truncate` sends `fraction` (or `bytes`)
+of the body, though Content-Length announces all of it, then closes; `wrong_charset` encodes the body as
+`actual` and declares `declared`; `unknown_charset` declares an encoding no library knows."""
+
+
+@dataclass
+class Fault:
+    """One rule: requests whose path matches `pattern` get `kind`, for the first `count` of them (or all)."""
+
+    pattern: str
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+    count: int | None = None
+    hits: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS and not (self.kind.isdigit() and 400 <= int(self.kind) <= 599):
+            raise ValueError(f"unknown fault kind {self.kind!r}; kinds: {', '.join(KINDS)} or any 4xx/5xx status")
+        self.params = {**DEFAULTS.get(self.kind, {}), **self.params}
+        self._regex = re.compile(self.pattern)
+
+    @property
+    def status(self) -> int | None:
+        """The HTTP status this fault answers with instead of the page, if it is a status fault."""
+        return int(self.kind) if self.kind.isdigit() else None
+
+    @property
+    def active(self) -> bool:
+        return self.count is None or self.hits < self.count
+
+    def take(self, path: str) -> bool:
+        """True (and counted) when this fault applies to a request for `path`."""
+        if self.active and self._regex.search(path):
+            self.hits += 1
+            return True
+        return False
+
+    def truncated_length(self, size: int) -> int:
+        if "bytes" in self.params:
+            return max(0, min(size - 1, int(self.params["bytes"])))
+        return max(0, min(size - 1, int(size * float(self.params["fraction"]))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pattern": self.pattern,
+            "kind": self.kind,
+            "params": self.params,
+            "count": self.count,
+            "hits": self.hits,
+        }

@@ -1,0 +1,141 @@
+"""The HTTP side of the local site: HTTP/1.1 with keep-alive on 127.0.0.1, faults applied on the wire,
+every answer logged, and the control API under /_newsmon/ for the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from crawler.localsite import control
+from crawler.localsite.faults import Fault
+from crawler.localsite.site import RequestRecord, Response, interesting
+
+if TYPE_CHECKING:
+    from crawler.localsite.site import LocalSite
+
+LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
+
+
+class SiteServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], site: LocalSite) -> None:
+        self.site = site
+        super().__init__(address, SiteHandler)
+
+
+class SiteHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "newsmon-localsite/1.0"
+    sys_version = ""
+    timeout = 30
+    """Idle keep-alive connections are closed after this many seconds."""
+    server: SiteServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the site keeps its own request log (`site.requests`)."""
+
+    def do_GET(self) -> None:
+        self._handle(head=False)
+
+    def do_HEAD(self) -> None:
+        self._handle(head=True)
+
+    def do_POST(self) -> None:
+        if urlsplit(self.path).path.startswith(control.PREFIX):
+            self._control("POST")
+        else:
+            self._send(self.server.site.error(405, (("Allow", "GET, HEAD"),)), head=False, fault=None)
+
+    # -- pages ---------------------------------------------------------------------------------------------------
+    def _handle(self, head: bool) -> None:
+        site = self.server.site
+        path = urlsplit(self.path).path or "/"
+        if path.startswith(control.PREFIX):
+            self._control("HEAD" if head else "GET")
+            return
+        fault = site.take_fault(path)
+        if fault is not None and fault.status is not None:
+            response = site.error(fault.status)
+        else:
+            if fault is not None and fault.kind == "slow":
+                time.sleep(float(fault.params["delay"]))
+            response = site.respond(path, dict(self.headers.items()))
+        self._send(response, head, fault)
+
+    def _send(self, response: Response, head: bool, fault: Fault | None) -> None:
+        body, content_type = response.body, response.content_type
+        if fault is not None and fault.kind in ("wrong_charset", "unknown_charset") and "charset=" in content_type:
+            declared = str(fault.params["declared"])
+            actual = str(fault.params.get("actual", "utf-8"))
+            body = body.decode("utf-8").encode(actual, "xmlcharrefreplace")
+            content_type = content_type.split("charset=")[0] + f"charset={declared}"
+        send = b"" if head or response.status in (204, 304) else body
+        truncated = fault is not None and fault.kind == "truncate" and bool(send)
+        if truncated:
+            assert fault is not None
+            send = send[: fault.truncated_length(len(send))]
+        self.send_response(response.status)
+        self.send_header("Content-Type", content_type)
+        if response.status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        for name, value in response.headers:
+            self.send_header(name, value)
+        if truncated:
+            self.close_connection = True
+        self.end_headers()
+        try:
+            self.wfile.write(send)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        self.server.site.record(
+            RequestRecord(
+                method=self.command,
+                path=self.path,
+                status=response.status,
+                bytes_sent=len(send),
+                headers=interesting(self.headers),
+                fault=fault.kind if fault is not None else None,
+                at=time.monotonic(),
+            )
+        )
+
+    # -- control API ---------------------------------------------------------------------------------------------
+    def _control(self, method: str) -> None:
+        if self.client_address[0] not in LOOPBACK:
+            status, payload = 403, {"error": "control API is for 127.0.0.1 only"}
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                data = json.loads(raw) if raw else {}
+            except json.JSONDecodeError as exc:
+                status, payload = 400, {"error": f"invalid JSON: {exc}"}
+            else:
+                action = urlsplit(self.path).path.removeprefix(control.PREFIX).strip("/")
+                status, payload = control.handle(self.server.site, method, action, data)
+        body = json.dumps(payload, ensure_ascii=False, indent=1).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if method != "HEAD":
+            self.wfile.write(body)
+
+
+def start_server(site: LocalSite, host: str, port: int) -> tuple[SiteServer, str]:
+    """Bind (port 0: a free one) and serve from a daemon thread; returns the server and its base URL."""
+    if host not in LOOPBACK and host != "localhost":
+        raise ValueError(f"the local site only binds to 127.0.0.1, not {host!r}")
+    server = SiteServer((host, port), site)
+    thread = threading.Thread(target=server.serve_forever, name=f"localsite:{server.server_port}", daemon=True)
+    thread.start()
+    return server, f"http://{host}:{server.server_port}"
