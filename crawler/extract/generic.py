@@ -75,7 +75,7 @@ def _h1(root: HtmlElement) -> tuple[str | None, str | None]:
         if kicker and text.startswith(kicker) and len(text) > len(kicker) + 3:
             parts.append(clean(text[len(kicker) :].lstrip(" :")))
             return parts[0], kicker.rstrip(":")
-        return text, kicker
+        return text, None  # a "kicker" that does not open the headline is not one
     return None, None
 
 

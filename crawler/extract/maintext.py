@@ -55,7 +55,7 @@ LEAD_CLASS = re.compile(
 )
 KICKER_CLASS = re.compile(
     r"(?:^|[\s_-])(?:kicker|dachzeile|overline|topline|roofline|eyebrow|spitzmarke|pretitle|supertitle|"
-    r"headline-?intro|label)(?:$|[\s_-])",
+    r"headline-?intro)(?:$|[\s_-])",
     re.I,
 )
 FURNITURE_TEXT = re.compile(
@@ -64,7 +64,7 @@ FURNITURE_TEXT = re.compile(
     r"zur startseite|zurück zur startseite|teilen|artikel teilen|jetzt teilen|kommentare|kommentieren|"
     r"read more|related|more on this|share this|sign up|subscribe|"
     r"(?:dieser|der) artikel (?:ist|wurde) .{0,40}(?:erschienen|veröffentlicht)|"
-    r"mehr (?:zum thema|dazu|nachrichten|news)|hier (?:geht's|gehts) zu|"
+    r"mehr (?:zum thema|dazu|nachrichten|news)|mehr zu[rm]?\b.{0,80}\blesen sie|hier (?:geht's|gehts) zu|"
     r"folgen sie uns|abonnieren sie|melden sie sich|sie lesen|jetzt abonnieren|"
     r"die mit stern \(\*\) markierten felder|nach der registrierung erhalten sie|"
     r"ihre einwilligung zum erhalt|copyright|alle rechte vorbehalten|©|"
@@ -74,6 +74,12 @@ FURNITURE_TEXT = re.compile(
     re.I,
 )
 """Phrases that open a furniture block (newsletter boxes, related-article headings, share bars)."""
+CONSENT_TEXT = re.compile(
+    r"mit meiner anmeldung zum newsletter|erst wenn sie hier klicken|nutzen wir die software von|"
+    r"ihre einwilligung (?:können|kann)|externe inhalte angezeigt werden|personenbezogene daten an",
+    re.I,
+)
+"""Consent notices for embeds and newsletters, wherever the phrase stands in a short paragraph."""
 INLINE_FURNITURE = re.compile(
     r"\s?\*?\s?\b[\w-]{2,40}(?:\.[\w-]{2,20}){1,3} (?:ist|sind) (?:ein )?(?:Angebot|Teil) (?:von|des) "
     r"IPPEN\.MEDIA[^.]{0,80}\.?",
@@ -283,7 +289,7 @@ def read_blocks(container: HtmlElement) -> list[tuple[HtmlElement, Block]]:
         text = clean(el.text_content())
         if not text:
             continue
-        if FURNITURE_TEXT.match(text):
+        if FURNITURE_TEXT.match(text) or (len(text) < 500 and CONSENT_TEXT.search(text)):
             parent = el.getparent()
             if parent is not None and parent is not container and len(clean(parent.text_content()) or "") < 1500:
                 taken.add(parent)  # the box this label opens (consent notice, newsletter, related) goes with it
@@ -426,24 +432,20 @@ def find_lead(
 
 
 def find_kicker(root: HtmlElement) -> str | None:
-    """A kicker (Dachzeile) inside or right before the headline."""
+    """A kicker (Dachzeile): a kicker-classed element opening the headline, or the element right before it."""
     h1 = next(root.iter("h1"), None)
     if h1 is None:
         return None
-    candidates = list(h1.iter())
+    h1_text = clean(h1.text_content()) or ""
+    inside = [el for el in h1.iterdescendants() if isinstance(el.tag, str)]
     prev = h1.getprevious()
-    if prev is not None:
-        candidates.append(prev)
-    parent = h1.getparent()
-    if parent is not None:
-        candidates.extend(c for c in parent if c is not h1)
-    for el in candidates:
-        if el is h1 or not isinstance(el.tag, str):
+    for el in [*inside, *([prev] if prev is not None else [])]:
+        if not isinstance(el.tag, str) or not KICKER_CLASS.search(_attrs(el)):
             continue
-        if KICKER_CLASS.search(_attrs(el)):
-            text = clean(el.text_content())
-            if text and len(text) <= 120:
-                return text.rstrip(":")
+        text = clean(el.text_content())
+        if not text or len(text) > 120 or (el in inside and not h1_text.startswith(text)):
+            continue
+        return text.rstrip(":")
     return None
 
 
