@@ -38,6 +38,9 @@ from crawler.items import ArticleItem, Block, Image
 
 NAME = "generic/1"
 
+MIN_FALLBACK_TEXT = 200
+"""Characters trafilatura's fallback text needs before it counts as a body (less is a page without article)."""
+
 BYLINE_CLASS = re.compile(r"author|autor|byline|creator|contributor|verfasser|person-?link", re.I)
 """Class/id words of a visible byline (substrings: `metaInfoAuthorList`, `article__byline`)."""
 BYLINE_SKIP = re.compile(
@@ -253,7 +256,8 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None)
     main = extract_main_text(root, meta.description, [t for t in (meta.og_title, meta.ld_headline) if t])
     blocks = main.blocks
     if not any(b.kind != "crosshead" for b in blocks):
-        blocks = _trafilatura_fallback(html if isinstance(html, str) else "")
+        fallback = [b for b in _trafilatura_fallback(html if isinstance(html, str) else "") if b.text != headline]
+        blocks = fallback if sum(len(b.text) for b in fallback) >= MIN_FALLBACK_TEXT else []
     if not any(b.kind != "crosshead" for b in blocks):
         raise ExtractionError("empty body")
     published = meta.published
