@@ -91,11 +91,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         if truncated:
             self.close_connection = True
         self.end_headers()
-        try:
-            self.wfile.write(send)
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+        # logged before the body goes out, so a client that has the answer also finds it in the log
         self.server.site.record(
             RequestRecord(
                 method=self.command,
@@ -107,6 +103,11 @@ class SiteHandler(BaseHTTPRequestHandler):
                 at=time.monotonic(),
             )
         )
+        try:
+            self.wfile.write(send)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
 
     # -- control API ---------------------------------------------------------------------------------------------
     def _control(self, method: str) -> None:
@@ -136,6 +137,8 @@ def start_server(site: LocalSite, host: str, port: int) -> tuple[SiteServer, str
     if host not in LOOPBACK and host != "localhost":
         raise ValueError(f"the local site only binds to 127.0.0.1, not {host!r}")
     server = SiteServer((host, port), site)
-    thread = threading.Thread(target=server.serve_forever, name=f"localsite:{server.server_port}", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"localsite:{server.server_port}", daemon=True
+    )
     thread.start()
     return server, f"http://{host}:{server.server_port}"
