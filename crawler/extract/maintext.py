@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml.html import HtmlElement
 
@@ -175,7 +176,18 @@ def _is_furniture_el(el: HtmlElement) -> bool:
         return False
     if el.get("aria-hidden") == "true" or el.get("hidden") is not None:
         return True
+    return _furniture_attrs(attrs)
+
+
+@lru_cache(maxsize=4096)
+def _furniture_attrs(attrs: str) -> bool:
+    """Class/id words of furniture, without a word of article text (class strings repeat: cached)."""
     return bool(FURNITURE_CLASS.search(attrs)) and not BLOCK_ROLE.search(attrs)
+
+
+@lru_cache(maxsize=4096)
+def _furniture_not_lead(attrs: str) -> bool:
+    return bool(FURNITURE_CLASS.search(attrs)) and not LEAD_CLASS.search(attrs) and not BLOCK_ROLE.search(attrs)
 
 
 def _under_furniture(el: HtmlElement, stop: HtmlElement | None, cache: dict[HtmlElement, bool]) -> bool:
@@ -200,7 +212,7 @@ def _under_furniture(el: HtmlElement, stop: HtmlElement | None, cache: dict[Html
 def _good_paragraphs(root: HtmlElement) -> list[tuple[HtmlElement, int]]:
     out = []
     for p in root.iter("p", "div"):
-        if p.tag == "div" and (len(p) > 12 or not _is_leaf_div(p)):
+        if p.tag == "div" and (len(p) > 12 or not (p.text and not p.text.isspace()) or not _is_leaf_div(p)):
             continue
         text = p.text_content()
         length = len(text.strip())
@@ -266,13 +278,22 @@ def _crosshead_like(el: HtmlElement, text: str) -> bool:
     return len(children) == 1 and children[0].tag in ("strong", "b") and not (el.text or "").strip()
 
 
+def _inside(el: HtmlElement, marked: set[HtmlElement], stop: HtmlElement) -> bool:
+    node = el.getparent()
+    while node is not None and node is not stop:
+        if node in marked:
+            return True
+        node = node.getparent()
+    return False
+
+
 def read_blocks(container: HtmlElement) -> list[tuple[HtmlElement, Block]]:
     """The container's text blocks in page order with their elements, furniture left out (step 3)."""
     blocks: list[tuple[HtmlElement, Block]] = []
     cache: dict[HtmlElement, bool] = {}
     taken: set[HtmlElement] = set()
     for el in container.iter(*BLOCK_TAGS, "div"):
-        if any(a in taken for a in el.iterancestors()):
+        if taken and _inside(el, taken, container):
             continue  # inside a list or quote already read, or in a box that proved to be furniture
         tag = el.tag
         if tag == "div" and (not _is_leaf_div(el) or (len((el.text or "").strip()) < 2 and len(el) == 0)):
@@ -380,7 +401,7 @@ def _furniture_above(el: HtmlElement, scope: HtmlElement) -> bool:
         attrs = _attrs(node)
         if node.tag in SKIP_TAGS and node.tag != "header":
             return True
-        if FURNITURE_CLASS.search(attrs) and not LEAD_CLASS.search(attrs) and not BLOCK_ROLE.search(attrs):
+        if _furniture_not_lead(attrs):
             return True
     return False
 
