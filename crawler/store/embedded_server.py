@@ -83,11 +83,14 @@ async def serve(data_dir: Path, port: int, *, fastpath: bool = True) -> None:
 
     from crawler.store import mongoeco_fastpath
 
-    applied = mongoeco_fastpath.apply() if fastpath else False
-    if not fastpath:
-        log.info("insert fast path disabled (--stock): stock mongoeco write path")
-
     db_path(data_dir).parent.mkdir(parents=True, exist_ok=True)
+    applied = mongoeco_fastpath.apply() if fastpath else False
+    if applied:
+        # Indexes created by earlier runs (or by a stock run) get their shadow indexes before serving.
+        count = mongoeco_fastpath.ensure_shadow_indexes_for_file(db_path(data_dir))
+        log.info("shadow indexes ensured (%d statements)", count)
+    elif not fastpath:
+        log.info("fast path disabled (--stock): stock mongoeco")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,0 +1,785 @@
+"""newsmon's override of mongoeco 4.11.0's SQLite engine, applied only inside the embedded server process.
+
+Why: over the wire, mongoeco 4.11.0 spends time proportional to the collection on every write and on the
+consumers' queries, so a year of one publisher (100,000 articles) would be written at a few documents per
+second and read in seconds. Profiling the server (py-spy; docs/embedded-database.md) found these causes; each
+is fixed with SQLite's own primary key and indexes, and each keeps mongoeco's stock code as the fallback:
+
+Writes
+  W1 **Uniqueness by full scan.** An insert checks ``_id`` by primary key, then again by deserialising every
+     document in Python (``scan_payload_id``), for values whose MongoDB equality is wider than their storage
+     key (``1 == 1.0 == Int64(1)``). For a ``str``/ObjectId ``_id`` the storage key *is* the equality: the
+     rescan is skipped. A unique index on a plain number (``changes.seq``) is checked the same way; mongoeco's
+     ``scalar_index_entries`` hold every plain and Decimal128 number under one canonical, order-preserving key,
+     so one indexed lookup is exact unless the collection stores that field as an unindexed tagged number
+     (Int32/Int64/Double wrapper, Decimal), which is checked (then: stock).
+  W2 **Upsert misses by full scan.** The target of ``UpdateOne({"_id": k, ...}, ..., upsert=True)`` is found
+     by primary key only when it exists; a miss (an insert: the common case in a crawl) falls back to a
+     scanning plan. For a ``str``/ObjectId ``_id`` the primary-key miss is final; a hit is matched against the
+     whole filter in Python (mongoeco's matcher).
+  W3 **Collection "features" re-scanned after every write.** The planner caches per collection facts such as
+     "some document has an array / a Decimal at this field"; every write *clears* them, so the next query or
+     upsert re-runs several ``json_extract`` scans over the collection. Here a write updates the cached facts
+     from the written rows alone: temp triggers record the rows a write touches, and mongoeco's own feature
+     checks run over just those rows in a scratch in-memory database. The facts stay what a rescan would say,
+     or more conservative (after a delete "has an array" stays true, which only selects the general path);
+     anything unusual (no recorded rows, rows of another collection) falls back to mongoeco's clearing.
+
+Reads (the consumers' queries and the store's ``$in`` of ``_id``s)
+  R1 ``find({"_id": x})`` / ``{"_id": {"$in": [...]}}`` with ``str``/ObjectId values become primary-key
+     lookups (stock: a ``json_extract`` scan per value; an ``$in`` of ~500 values even fails in SQLite).
+  R2 mongoeco's SQL for "equal on a, sorted by b" (``json_extract(a) = ?`` ... ``ORDER BY <b>``) cannot use
+     its own expression indexes, so it sorts the whole match. For every compound ordered index newsmon
+     creates, a *shadow* SQLite index on exactly the expressions mongoeco's SQL uses is added; SQLite then
+     reads rows in order and stops at the limit. Indexes never change results, only the access path.
+  R3 A sorted find first runs an uncached scan ("does any matching document hold an array/odd number at the
+     sort field?"). That is answered from a cached collection-level fact (a superset, kept current as in W3).
+  R4 ``find({"seq": {"$gt": n}}).sort("seq")`` walks mongoeco's scalar index from the start and filters each
+     document in JSON; the range is also put on the index key, so it starts at ``n``.
+
+The override is tied to the exact source of the mongoeco functions it replaces or relies on: :func:`apply`
+refuses (warns, leaves mongoeco stock) on any other mongoeco version or if any recorded source hash differs,
+and ``tests/test_mongoeco_fastpath.py`` fails on such an upgrade, so the override is re-reviewed, not kept
+silently. Recompute the hashes with ``python -m crawler.store.mongoeco_fastpath`` after such a review.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import logging
+import math
+import re
+import sqlite3
+import threading
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("newsmon.mongoeco_fastpath")
+
+SUPPORTED_VERSION = "4.11.0"
+
+#: sha256 (first 16 hex digits) of ``inspect.getsource`` of every mongoeco function this module replaces, wraps
+#: or whose behaviour it relies on, as of mongoeco 4.11.0.
+SOURCE_HASHES: dict[str, str] = {
+    # replaced or wrapped
+    "mongoeco.engines.sqlite:SQLiteEngine._validate_document_against_unique_indexes": "f50e60835a1d8144",
+    "mongoeco.engines.sqlite:SQLiteEngine._unique_index_conflict_via_scalar_entries": "9e9f569bfc7d6d1b",
+    "mongoeco.engines.sqlite:SQLiteEngine._select_first_document_for_plan": "cf2d409d2f48e1c3",
+    "mongoeco.engines.sqlite:SQLiteEngine._invalidate_collection_features_cache": "e1bdccc952ff5ab3",
+    "mongoeco.engines.sqlite:SQLiteEngine._field_has_uniform_scalar_sort_type_in_collection": "b4ad649774909a6a",
+    "mongoeco.engines.sqlite:SQLiteEngine._compile_read_execution_plan": "555a669a1859d7f6",
+    "mongoeco.engines.sqlite:SQLiteEngine._sort_requires_python": "40df45295b763ee5",
+    "mongoeco.engines.sqlite:SQLiteEngine._build_scalar_sort_select_sql": "58bc3d75d781da86",
+    "mongoeco.engines.sqlite:SQLiteEngine._create_index_sync": "fb7b157ab38c7776",
+    # relied upon: storage keys are type-exact; numbers share one order-preserving scalar key
+    "mongoeco.engines.sqlite:SQLiteEngine._storage_key": "3af61312918fe8a4",
+    "mongoeco.core.identity:canonical_document_id": "a79e3cac5df9dfff",
+    "mongoeco.engines.sqlite:SQLiteEngine._multikey_value_signature": "029a14ef69f7bf0a",
+    "mongoeco.engines.sqlite:SQLiteEngine._scalar_value_signature_for_document": "071cdfc3f4f3c877",
+    "mongoeco.engines.sqlite:SQLiteEngine._build_scalar_rows_for_document": "a38be3844d3a18c0",
+    "mongoeco.core.bson_ordering:bson_numeric_index_key": "b45be5f1f29fc96a",
+    "mongoeco.engines.sqlite:SQLiteEngine._unique_index_uses_multikey_values": "38c10ef7ffffcd0f",
+    "mongoeco.engines._sqlite_fast_paths:select_first_document_for_plan": "058041d91851e710",
+    "mongoeco.engines._sqlite_fast_paths:build_scalar_sort_select_sql": "57f5545be5e2c8ec",
+    "mongoeco.engines._sqlite_fast_paths:build_select_statement_with_custom_order": "da6363af95121f03",
+    "mongoeco.engines._sqlite_write_ops:insert_document_record": "b70cb80c5babec37",
+    "mongoeco.engines._sqlite_modify_ops:update_with_operation": "24d7c163f39d6669",
+    "mongoeco.engines._sqlite_read_execution:plan_find_semantics_sync": "78aa9533f6928854",
+    "mongoeco.engines._sqlite_plan_heuristics:sort_requires_python": "43dde6499e2b40fa",
+    # relied upon: the SQL text mongoeco emits, which the shadow indexes (R2) must match
+    "mongoeco.engines.sqlite_query:translate_sort_spec": "85d8f350b9656f5a",
+    "mongoeco.engines.sqlite_query:sort_type_expression_sql": "053630298c611203",
+    "mongoeco.engines.sqlite_query:value_expression_sql": "682f10d55c3023a9",
+    "mongoeco.engines.sqlite_query:_translate_scalar_equals": "5ecab368145d46e8",
+    # relied upon: the feature checks re-run over the written rows only (W3)
+    "mongoeco.engines.sqlite:SQLiteEngine._field_contains_tagged_value_type_in_collection": "daf633059f94499c",
+    "mongoeco.engines.sqlite:SQLiteEngine._field_is_top_level_array_in_collection": "fb4a72a41afc93b6",
+    "mongoeco.engines.sqlite:SQLiteEngine._field_traverses_array_in_collection": "0e56ab940673053b",
+    "mongoeco.engines.sqlite:SQLiteEngine._field_traverses_dbref_in_collection": "9125df16865d7105",
+    "mongoeco.engines.sqlite:SQLiteEngine._field_contains_real_numeric_in_collection": "eaac905438c14330",
+    "mongoeco.engines.sqlite:SQLiteEngine._field_contains_non_ascii_text_in_collection": "98902e810b79ecba",
+    "mongoeco.engines.sqlite:SQLiteEngine._field_has_comparison_type_mismatch_in_collection": "cc65f94c10553565",
+    "mongoeco.engines.sqlite:SQLiteEngine._field_has_scalar_or_array_element_type_mismatch_in_collection": (
+        "3c71a6d5728f7c0a"
+    ),
+}
+
+_originals: dict[str, Callable[..., Any]] = {}
+_applied = False
+_SIMPLE_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RANGE_OPERATORS = {
+    "GreaterThanCondition": ">",
+    "GreaterThanOrEqualCondition": ">=",
+    "LessThanCondition": "<",
+    "LessThanOrEqualCondition": "<=",
+}
+
+
+def _stock(name: str) -> Callable[..., Any]:
+    return _originals[name]
+
+
+def _engine_class() -> Any:
+    from mongoeco.engines.sqlite import SQLiteEngine
+
+    return SQLiteEngine
+
+
+def _resolve(qualified: str) -> Any:
+    module_name, _, attr_path = qualified.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr_path.split("."):
+        obj = inspect.getattr_static(obj, part) if isinstance(obj, type) else getattr(obj, part)
+    if isinstance(obj, staticmethod | classmethod):
+        obj = obj.__func__
+    return obj
+
+
+def source_hash(qualified: str) -> str:
+    """Hash of the *stock* source of a recorded function (the original one, also while patched)."""
+    name = qualified.rpartition(".")[2]
+    obj = (
+        _originals[name]
+        if qualified.startswith("mongoeco.engines.sqlite:SQLiteEngine.") and name in _originals
+        else None
+    )
+    obj = obj or _resolve(qualified)
+    return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
+
+
+def changed_sources() -> list[str]:
+    """Recorded functions whose source differs from what this override was written against."""
+    return [name for name, expected in SOURCE_HASHES.items() if source_hash(name) != expected]
+
+
+def is_applied() -> bool:
+    return _applied
+
+
+def _exact_id(value: object) -> bool:
+    """``_id`` types whose storage key is their MongoDB equality (no cross-type numeric equality)."""
+    from mongoeco.types import ObjectId
+
+    return type(value) is str or type(value) is ObjectId
+
+
+def _plain_number(value: object) -> bool:
+    return type(value) is int or (type(value) is float and math.isfinite(value))
+
+
+# --- W1: uniqueness by primary key and scalar index --------------------------------------------------------
+
+
+def _validate_document_against_unique_indexes(
+    self: Any,
+    db_name: str,
+    coll_name: str,
+    document: dict[str, Any],
+    *,
+    exclude_storage_key: str | None = None,
+    skip_id_check: bool = False,
+    scan_payload_id: bool = False,
+) -> None:
+    # mongoeco's primary-key probe (which runs first) is exact for these ids: drop only the all-rows rescan.
+    if scan_payload_id and "_id" in document and _exact_id(document["_id"]):
+        scan_payload_id = False
+    _stock("_validate_document_against_unique_indexes")(
+        self,
+        db_name,
+        coll_name,
+        document,
+        exclude_storage_key=exclude_storage_key,
+        skip_id_check=skip_id_check,
+        scan_payload_id=scan_payload_id,
+    )
+
+
+def _unique_index_conflict_via_scalar_entries(
+    self: Any,
+    conn: sqlite3.Connection,
+    collection_id: int | None,
+    index: dict[str, Any],
+    document: dict[str, Any],
+    *,
+    exclude_storage_key: str | None,
+) -> bool | None:
+    """Plain numbers go through the scalar index too (stock returns None: "scan every row in Python")."""
+    stock = _stock("_unique_index_conflict_via_scalar_entries")
+    field = index["fields"][0]
+    physical_name = index.get("scalar_physical_name")
+    value = document.get(field)
+    if (
+        collection_id is None
+        or not physical_name
+        or "." in field
+        or not self._supports_scalar_index(index)
+        or not _plain_number(value)
+    ):
+        return stock(self, conn, collection_id, index, document, exclude_storage_key=exclude_storage_key)
+    names = conn.execute(
+        "SELECT db_name, coll_name FROM collections WHERE collection_id = ?", (collection_id,)
+    ).fetchone()
+    if names is None or any(
+        self._field_contains_tagged_value_type_in_collection(names[0], names[1], field, tag)
+        for tag in ("int32", "int64", "double", "decimal")  # numbers mongoeco leaves out of scalar_index_entries
+    ):
+        return stock(self, conn, collection_id, index, document, exclude_storage_key=exclude_storage_key)
+    element_type, element_key = self._multikey_value_signature(value)
+    sql = (
+        f"SELECT storage_key FROM scalar_index_entries INDEXED BY {self._quote_identifier(str(physical_name))} "
+        "WHERE collection_id = ? AND index_name = ? AND type_score = ? AND element_key = ?"
+    )
+    params: list[object] = [collection_id, str(index["name"]), self._multikey_type_score(element_type), element_key]
+    if exclude_storage_key is not None:
+        sql += " AND storage_key != ?"
+        params.append(exclude_storage_key)
+    return conn.execute(sql + " LIMIT 1", tuple(params)).fetchone() is not None
+
+
+# --- W2: upsert target by primary key -----------------------------------------------------------------------
+
+
+def _pinned_id(plan: object) -> tuple[bool, object]:
+    """The exact-typed ``_id`` an Equals plan, or a top-level And containing one, pins."""
+    from mongoeco.core.query_plan import AndCondition, EqualsCondition
+
+    for clause in plan.clauses if isinstance(plan, AndCondition) else (plan,):
+        if isinstance(clause, EqualsCondition) and clause.field == "_id" and _exact_id(clause.value):
+            return True, clause.value
+    return False, None
+
+
+def _select_first_document_for_plan(
+    self: Any,
+    db_name: str,
+    coll_name: str,
+    plan: Any,
+    *,
+    hint: object | None = None,
+    context: object | None = None,
+) -> tuple[str, dict[str, Any]] | None:
+    pinned, id_value = _pinned_id(plan) if hint is None else (False, None)
+    if not pinned:
+        return _stock("_select_first_document_for_plan")(self, db_name, coll_name, plan, hint=hint, context=context)
+    from mongoeco.compat import MONGODB_DIALECT_70
+    from mongoeco.core.filtering import QueryEngine
+    from mongoeco.engines._sqlite_connection import sqlite_read_scope
+
+    conn = self._require_connection(context)
+    with self._bind_connection(conn), sqlite_read_scope(conn):
+        row = conn.execute(
+            "SELECT storage_key, document FROM documents WHERE db_name = ? AND coll_name = ? AND storage_key = ?",
+            (db_name, coll_name, self._storage_key(id_value)),
+        ).fetchone()
+    if row is None:
+        return None  # final: no other storage key can hold an equal str/ObjectId _id
+    document = self._deserialize_document(row[1])
+    if not QueryEngine.match_plan(document, plan, dialect=MONGODB_DIALECT_70):
+        return None
+    return row[0], document
+
+
+# --- W3 (and R3): collection features kept current instead of cleared ---------------------------------------
+
+_SORT_HAZARD = "newsmon_sort_hazard"
+_UNIFORM = "uniform_scalar_sort_type"
+
+
+def _sort_hazard_in_collection(self: Any, db_name: str, coll_name: str, field: str) -> bool:
+    """Collection-wide form of the scan in mongoeco's ``sort_requires_python`` (without the query's filter).
+
+    False here implies the per-query check finds nothing, so it can be skipped; cached like mongoeco's own
+    features (``self`` is the engine, or the scratch database standing in for it).
+    """
+    from mongoeco.engines.sqlite_query import json_path_for_field, type_expression_sql
+
+    key = (db_name, coll_name, f"{_SORT_HAZARD}:{field}")
+    cache = self._collection_features_cache
+    if key in cache:
+        return bool(cache[key])
+    path = "'" + json_path_for_field(field).replace("'", "''") + "'"
+    row = (
+        self._require_connection()
+        .execute(
+            f"""
+            SELECT 1 FROM documents
+            WHERE db_name = ? AND coll_name = ?
+              AND (
+                json_type(document, {path}) = 'array'
+                OR (
+                    json_type(document, {path}) = 'object'
+                    AND {type_expression_sql(field)} IN ('', 'int64', 'decimal', 'decimal128', 'decimal128_public')
+                )
+              )
+            LIMIT 1
+            """,
+            (db_name, coll_name),
+        )
+        .fetchone()
+    )
+    cache[key] = row is not None
+    return row is not None
+
+
+def _feature_function(kind: str) -> tuple[Callable[..., Any], int] | None:
+    """Feature-cache key kind -> (the function computing it over ``documents``, arguments after db and coll)."""
+    if kind == _SORT_HAZARD:
+        return _sort_hazard_in_collection, 1
+    methods = {
+        "tagged_type": ("_field_contains_tagged_value_type_in_collection", 2),
+        "top_level_array": ("_field_is_top_level_array_in_collection", 1),
+        "traverses_array": ("_field_traverses_array_in_collection", 1),
+        "traverses_dbref": ("_field_traverses_dbref_in_collection", 1),
+        "contains_real_numeric": ("_field_contains_real_numeric_in_collection", 1),
+        "contains_non_ascii_text": ("_field_contains_non_ascii_text_in_collection", 1),
+        "comparison_mismatch": ("_field_has_comparison_type_mismatch_in_collection", 2),
+        "scalar_or_array_comparison_mismatch": ("_field_has_scalar_or_array_element_type_mismatch_in_collection", 2),
+        _UNIFORM: ("_field_has_uniform_scalar_sort_type_in_collection", 1),
+    }
+    if kind not in methods:
+        return None
+    method, arity = methods[kind]
+    return _originals.get(method) or getattr(_engine_class(), method), arity
+
+
+class _Scratch:
+    """A one-table in-memory database posing as the engine, so that mongoeco's own feature checks can run
+    over only the rows a write touched."""
+
+    def __init__(self) -> None:
+        self._conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        self._conn.execute(
+            "CREATE TABLE documents (db_name TEXT NOT NULL, coll_name TEXT NOT NULL, "
+            "storage_key TEXT NOT NULL, document TEXT NOT NULL)"
+        )
+        self._collection_features_cache: dict[tuple[str, str, str], bool | str] = {}
+        self.lock = threading.Lock()
+        self.empty_uniform: set[tuple[str, str, str]] = set()
+        """Uniform-sort-type keys cached as "not uniform" only because the collection was empty."""
+
+    def _require_connection(self, context: object | None = None) -> sqlite3.Connection:
+        return self._conn
+
+    def evaluate(
+        self, rows: list[tuple[str, str, str, str]], keys: list[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], bool | str | None]:
+        self._conn.execute("DELETE FROM documents")
+        self._conn.executemany("INSERT INTO documents VALUES (?, ?, ?, ?)", rows)
+        self._collection_features_cache.clear()
+        out: dict[tuple[str, str, str], bool | str | None] = {}
+        for key in keys:
+            db_name, coll_name, name = key
+            kind, _, rest = name.partition(":")
+            function, arity = _feature_function(kind)  # type: ignore[misc]  # keys were filtered by the caller
+            function(self, db_name, coll_name, *(rest.rsplit(":", 1) if arity == 2 else [rest]))
+            out[key] = self._collection_features_cache.get(key)
+        return out
+
+
+_scratches: weakref.WeakKeyDictionary[Any, _Scratch] = weakref.WeakKeyDictionary()
+_scratches_lock = threading.Lock()
+
+
+def _scratch(engine: Any) -> _Scratch:
+    with _scratches_lock:
+        scratch = _scratches.get(engine)
+        if scratch is None:
+            scratch = _scratches[engine] = _Scratch()
+        return scratch
+
+
+_TOUCHED = "newsmon_touched_documents"
+_TRACKING_SQL = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {_TOUCHED} (rid INTEGER NOT NULL)",
+    f"CREATE TEMP TRIGGER IF NOT EXISTS {_TOUCHED}_insert AFTER INSERT ON main.documents "
+    f"BEGIN INSERT INTO {_TOUCHED} (rid) VALUES (NEW.rowid); END",
+    f"CREATE TEMP TRIGGER IF NOT EXISTS {_TOUCHED}_update AFTER UPDATE ON main.documents "
+    f"BEGIN INSERT INTO {_TOUCHED} (rid) VALUES (NEW.rowid); END",
+)
+
+
+def _drain_touched(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]] | None:
+    """Rows written since the last call; None when this connection does not record writes (yet)."""
+    if not getattr(conn, "_newsmon_tracking", False):
+        try:
+            for statement in _TRACKING_SQL:
+                conn.execute(statement)
+        except sqlite3.Error:
+            return None
+        conn._newsmon_tracking = True  # type: ignore[attr-defined]
+        return None  # writes before this moment were not recorded
+    own_scope = not conn.in_transaction  # never leave an implicit transaction open behind mongoeco's back
+    try:
+        if own_scope:
+            conn.execute("SAVEPOINT newsmon_drain")
+        rows = conn.execute(
+            "SELECT db_name, coll_name, storage_key, document FROM main.documents "
+            f"WHERE rowid IN (SELECT rid FROM temp.{_TOUCHED})"
+        ).fetchall()
+        conn.execute(f"DELETE FROM temp.{_TOUCHED}")
+        if own_scope:
+            conn.execute("RELEASE SAVEPOINT newsmon_drain")
+    except sqlite3.Error:
+        conn._newsmon_tracking = False  # type: ignore[attr-defined]  # e.g. the temp objects were rolled back
+        return None
+    return rows
+
+
+def _invalidate_collection_features_cache(self: Any, db_name: str | None = None, coll_name: str | None = None) -> None:
+    stock = _stock("_invalidate_collection_features_cache")
+    conn = getattr(self, "_connection", None)
+    if db_name is None or coll_name is None or conn is None:
+        stock(self, db_name, coll_name)
+        return
+    scratch = _scratch(self)
+    with scratch.lock:
+        rows = _drain_touched(conn)
+        if not rows or any((row[0], row[1]) != (db_name, coll_name) for row in rows):
+            # Not a plain document write to this collection (index change, delete, rename, ...): stock clearing.
+            stock(self, db_name, coll_name)
+            for other in {(row[0], row[1]) for row in rows or ()}:
+                stock(self, *other)
+            return
+        cache = self._collection_features_cache
+        keys = [key for key in list(cache) if key[:2] == (db_name, coll_name)]
+        known = [key for key in keys if _feature_function(key[2].partition(":")[0]) is not None]
+        for key in set(keys) - set(known):
+            cache.pop(key, None)
+        if not known:
+            return
+        fresh = scratch.evaluate(rows, known)
+        for key in known:
+            if key not in cache:
+                continue
+            old, new = cache[key], fresh[key]
+            if key[2].partition(":")[0] != _UNIFORM:
+                cache[key] = bool(old) or bool(new)
+            elif isinstance(old, str):
+                cache[key] = old if new == old else False
+            elif key in scratch.empty_uniform:  # the collection was empty: the written rows are all of it
+                scratch.empty_uniform.discard(key)
+                cache[key] = new if isinstance(new, str) else False
+            # else: "not uniform" because of mixed or non-scalar values; a write cannot undo that
+
+
+def _field_has_uniform_scalar_sort_type_in_collection(
+    self: Any, db_name: str, coll_name: str, field: str
+) -> str | None:
+    """Stock, plus a note when "not uniform" only means "empty", so the first writes can lift it."""
+    key = (db_name, coll_name, f"{_UNIFORM}:{field}")
+    computed = key not in self._collection_features_cache
+    result = _stock("_field_has_uniform_scalar_sort_type_in_collection")(self, db_name, coll_name, field)
+    if computed and result is None:
+        empty = (
+            self._require_connection()
+            .execute("SELECT 1 FROM documents WHERE db_name = ? AND coll_name = ? LIMIT 1", (db_name, coll_name))
+            .fetchone()
+            is None
+        )
+        if empty:
+            scratch = _scratch(self)
+            with scratch.lock:
+                scratch.empty_uniform.add(key)
+    return result
+
+
+# --- R1: _id lookups by primary key -------------------------------------------------------------------------
+
+
+def _compile_read_execution_plan(
+    self: Any,
+    db_name: str,
+    coll_name: str,
+    semantics: Any,
+    *,
+    select_clause: str = "document",
+    hint: object | None = None,
+) -> Any:
+    stock = _stock("_compile_read_execution_plan")
+    from mongoeco.core.query_plan import EqualsCondition, InCondition
+
+    plan = semantics.query_plan
+    if isinstance(plan, EqualsCondition):
+        values: tuple[object, ...] = (plan.value,)
+    elif isinstance(plan, InCondition):
+        values = tuple(plan.values)
+    else:
+        values = ()
+    if (
+        not values
+        or plan.field != "_id"
+        or not all(_exact_id(value) for value in values)
+        or hint is not None
+        or select_clause not in ("document", "storage_key, document")
+        or semantics.text_query is not None
+        or semantics.sort
+        or semantics.skip
+        or semantics.collation is not None
+        or self._dialect_requires_python_fallback(semantics.dialect)
+    ):
+        return stock(self, db_name, coll_name, semantics, select_clause=select_clause, hint=hint)
+    from mongoeco.engines.sqlite_planner import SQLiteReadExecutionPlan
+
+    keys = list(dict.fromkeys(self._storage_key(value) for value in values))
+    sql = (
+        f"SELECT {select_clause} FROM documents WHERE db_name = ? AND coll_name = ? "
+        f"AND storage_key IN ({', '.join('?' for _ in keys)})"
+    )
+    params: list[object] = [db_name, coll_name, *keys]
+    if semantics.limit is not None:
+        sql += " LIMIT ?"
+        params.append(semantics.limit)
+    return SQLiteReadExecutionPlan(
+        semantics=semantics,
+        strategy="sql",
+        execution_lineage=(),
+        physical_plan=(),
+        use_sql=True,
+        sql=sql,
+        params=tuple(params),
+    )
+
+
+# --- R2: shadow indexes on the expressions mongoeco's SQL uses -------------------------------------------------
+
+
+def shadow_index_statements(keys: list[tuple[str, object]]) -> list[str]:
+    """``CREATE INDEX`` statements that let SQLite serve "equal on the leading fields, sorted by the last".
+
+    mongoeco translates ``{a: "x"}`` to ``json_extract(document, '$.a') = ?`` and ``sort(b)`` to
+    ``ORDER BY <sort type of b>, <value of b>`` (or only ``<value of b>`` when every ``b`` has one scalar type);
+    an index on the same expressions is one SQLite can use. Only plain top-level fields and 1/-1 keys.
+    """
+    from mongoeco.engines.sqlite_query import json_path_for_field, sort_type_expression_sql, value_expression_sql
+
+    if len(keys) < 2 or any(
+        direction not in (1, -1) or not _SIMPLE_FIELD.match(field) or field == "_id" for field, direction in keys
+    ):
+        return []
+    *equal, (last, _direction) = keys
+    prefix = ["db_name", "coll_name", *(f"json_extract(document, '{json_path_for_field(f)}')" for f, _ in equal)]
+    variants = (
+        [*prefix, sort_type_expression_sql(last), value_expression_sql(last)],
+        [*prefix, value_expression_sql(last)],
+    )
+    statements = []
+    for columns in variants:
+        body = ", ".join(columns)
+        name = "newsmon_shadow_" + hashlib.sha256(body.encode()).hexdigest()[:16]
+        statements.append(f'CREATE INDEX IF NOT EXISTS "{name}" ON documents ({body})')
+    return statements
+
+
+def ensure_shadow_indexes(conn: sqlite3.Connection, keys: list[tuple[str, object]]) -> int:
+    """Create the shadow indexes of one index key pattern; returns how many statements ran."""
+    statements = shadow_index_statements(keys)
+    for statement in statements:
+        conn.execute(statement)
+    return len(statements)
+
+
+def ensure_shadow_indexes_for_file(db_file: Path) -> int:
+    """Shadow indexes for every index already in a database file (run at server start, before the engine)."""
+    if not db_file.exists():
+        return 0
+    conn = sqlite3.connect(db_file, isolation_level=None)
+    try:
+        if conn.execute("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'indexes'").fetchone() is None:
+            return 0
+        count = 0
+        for (raw,) in conn.execute("SELECT keys FROM indexes WHERE keys IS NOT NULL").fetchall():
+            try:
+                keys = [(str(field), direction) for field, direction in json.loads(raw)]
+            except (TypeError, ValueError):
+                continue
+            count += ensure_shadow_indexes(conn, keys)
+        return count
+    finally:
+        conn.close()
+
+
+def _create_index_sync(self: Any, db_name: str, coll_name: str, keys: Any, *args: Any, **kwargs: Any) -> str:
+    name = _stock("_create_index_sync")(self, db_name, coll_name, keys, *args, **kwargs)
+    with self._lock:
+        conn = self._connection
+        if conn is not None and not conn.in_transaction:  # inside a session transaction: next server start
+            try:
+                ensure_shadow_indexes(conn, [(str(field), direction) for field, direction in keys])
+            except sqlite3.Error as exc:  # an access path only: never fail the createIndexes command for it
+                log.warning("shadow index for %s.%s %s not created: %s", db_name, coll_name, keys, exc)
+    return name
+
+
+# --- R3: skip the per-query scan of sorted finds when the collection-wide answer is "nothing there" ----------
+
+
+def _sort_requires_python(self: Any, db_name: str, coll_name: str, plan: Any, sort: Any) -> bool:
+    if not sort or any(_sort_hazard_in_collection(self, db_name, coll_name, field) for field, _ in sort):
+        return _stock("_sort_requires_python")(self, db_name, coll_name, plan, sort)
+    from mongoeco.engines import sqlite as sqlite_module
+
+    # The stock function minus its SQL scan, which cannot find a row here (see _sort_hazard_in_collection).
+    if self._plan_has_array_traversing_paths(db_name, coll_name, plan):
+        return True
+    sqlite_module.translate_query_plan(plan)  # raises as stock does for plans SQL cannot express
+    return any(
+        self._field_traverses_array_in_collection(db_name, coll_name, field)
+        or self._field_contains_tagged_bytes_in_collection(db_name, coll_name, field)
+        or self._field_contains_tagged_undefined_in_collection(db_name, coll_name, field)
+        for field, _ in sort
+    )
+
+
+# --- R4: numeric range on the scalar index key of a sorted find ----------------------------------------------
+
+
+def _scalar_range_bound(self: Any, db_name: str, coll_name: str, plan: Any, sort: Any) -> tuple[str, list] | None:
+    """``type_score = number AND element_key > key(n)`` for ranges on the sort field, when that SQL path is taken.
+
+    In that path every document has a scalar entry whose key is an order-preserving form of its number
+    (mongoeco requires one scalar type for the field), so the bound only drops rows the filter drops.
+    """
+    from mongoeco.core.query_plan import AndCondition
+
+    if not sort or len(sort) != 1:
+        return None
+    field = sort[0][0]
+    clauses = plan.clauses if isinstance(plan, AndCondition) else (plan,)
+    ranges = [
+        (_RANGE_OPERATORS[type(c).__name__], c.value)
+        for c in clauses
+        if type(c).__name__ in _RANGE_OPERATORS and c.field == field and _plain_number(c.value)
+    ]
+    if not ranges or "." in field:
+        return None
+    index = self._find_scalar_sort_index(db_name, coll_name, field)
+    if index is None or not index.get("scalar_physical_name"):
+        return None
+    if self._lookup_collection_id(self._require_connection(), db_name, coll_name) is None:
+        return None
+    number_score = self._multikey_type_score("number")
+    sql = ["scalar_index_entries.type_score = ?"]
+    params: list[object] = [number_score]
+    for operator, value in ranges:
+        sql.append(f"scalar_index_entries.element_key {operator} ?")
+        params.append(self._multikey_value_signature(value)[1])
+    return " AND ".join(sql), params
+
+
+def _build_scalar_sort_select_sql(
+    self: Any,
+    db_name: str,
+    coll_name: str,
+    plan: Any,
+    *,
+    select_clause: str,
+    sort: Any,
+    skip: int,
+    limit: int | None,
+    hint: object | None,
+) -> tuple[str, list[object]] | None:
+    stock = _stock("_build_scalar_sort_select_sql")
+    bound = None if hint is not None else _scalar_range_bound(self, db_name, coll_name, plan, sort)
+    if bound is None:
+        return stock(
+            self, db_name, coll_name, plan, select_clause=select_clause, sort=sort, skip=skip, limit=limit, hint=hint
+        )
+    from mongoeco.engines._sqlite_fast_paths import build_scalar_sort_select_sql
+    from mongoeco.engines.sqlite_query import value_expression_sql
+
+    def translate(current_db: str, current_coll: str, current_plan: Any) -> tuple[str, list[object]]:
+        where_sql, where_params = self._translate_query_plan_with_multikey(current_db, current_coll, current_plan)
+        return f"({where_sql}) AND {bound[0]}", [*where_params, *bound[1]]
+
+    # mongoeco's SQLiteEngine._build_scalar_sort_select_sql with one change: the WHERE fragment carries the
+    # bound. build_scalar_sort_select_sql uses that fragment only in its scalar-index branch, whose conditions
+    # _scalar_range_bound has checked.
+    return build_scalar_sort_select_sql(
+        db_name=db_name,
+        coll_name=coll_name,
+        plan=plan,
+        select_clause=select_clause,
+        sort=sort,
+        skip=skip,
+        limit=limit,
+        hint=hint,
+        field_traverses_array_in_collection=self._field_traverses_array_in_collection,
+        field_contains_tagged_bytes_in_collection=self._field_contains_tagged_bytes_in_collection,
+        field_contains_tagged_undefined_in_collection=self._field_contains_tagged_undefined_in_collection,
+        field_has_uniform_scalar_sort_type_in_collection=self._field_has_uniform_scalar_sort_type_in_collection,
+        translate_query_plan_with_multikey=translate,
+        find_scalar_sort_index=self._find_scalar_sort_index,
+        lookup_collection_id=lambda current_db, current_coll: self._lookup_collection_id(
+            self._require_connection(), current_db, current_coll
+        ),
+        quote_identifier=self._quote_identifier,
+        value_expression_sql=value_expression_sql,
+    )
+
+
+# --- apply ------------------------------------------------------------------------------------------------
+
+_REPLACEMENTS: dict[str, Callable[..., Any]] = {
+    "_validate_document_against_unique_indexes": _validate_document_against_unique_indexes,
+    "_unique_index_conflict_via_scalar_entries": _unique_index_conflict_via_scalar_entries,
+    "_select_first_document_for_plan": _select_first_document_for_plan,
+    "_invalidate_collection_features_cache": _invalidate_collection_features_cache,
+    "_field_has_uniform_scalar_sort_type_in_collection": _field_has_uniform_scalar_sort_type_in_collection,
+    "_compile_read_execution_plan": _compile_read_execution_plan,
+    "_sort_requires_python": _sort_requires_python,
+    "_build_scalar_sort_select_sql": _build_scalar_sort_select_sql,
+    "_create_index_sync": _create_index_sync,
+}
+
+
+def apply() -> bool:
+    """Patch ``SQLiteEngine`` in this process. Returns False (stock mongoeco, with a warning) when unsafe."""
+    global _applied
+    if _applied:
+        return True
+    import mongoeco
+
+    if mongoeco.__version__ != SUPPORTED_VERSION:
+        log.warning(
+            "mongoeco %s is not %s: newsmon's fast path is NOT applied; the embedded server runs stock mongoeco, "
+            "whose writes and queries slow down as collections grow (see docs/embedded-database.md)",
+            mongoeco.__version__,
+            SUPPORTED_VERSION,
+        )
+        return False
+    changed = changed_sources()
+    if changed:
+        log.warning(
+            "mongoeco %s differs from the source newsmon's fast path was written against (%s): NOT applied",
+            mongoeco.__version__,
+            ", ".join(changed),
+        )
+        return False
+    engine = _engine_class()
+    for name, replacement in _REPLACEMENTS.items():
+        _originals[name] = getattr(engine, name)
+        setattr(engine, name, replacement)
+    _applied = True
+    log.info("mongoeco %s: newsmon fast path applied (%s)", mongoeco.__version__, ", ".join(_REPLACEMENTS))
+    return True
+
+
+def revert() -> None:
+    """Undo :func:`apply` (for tests that compare with stock in one process)."""
+    global _applied
+    if not _applied:
+        return
+    engine = _engine_class()
+    for name in _REPLACEMENTS:
+        setattr(engine, name, _originals.pop(name))
+    _applied = False
+
+
+if __name__ == "__main__":
+    for qualified in SOURCE_HASHES:
+        print(f'    "{qualified}": "{source_hash(qualified)}",')
