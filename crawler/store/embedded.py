@@ -48,17 +48,24 @@ def _uri(port: int) -> str:
     return f"mongodb://{HOST}:{port}/?directConnection=true"
 
 
+# Servers this process started. Holding the Popen objects keeps them from warning "still running" when
+# collected (the server is meant to outlive us), and lets us reap them once they have exited.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
 def _pid_alive(pid: int) -> bool:
+    child = _children.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return True
+        del _children[pid]
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # exists, owned by someone else
         return True
-    # A server we started and that has exited stays a zombie until reaped; it is not alive.
-    with contextlib.suppress(ChildProcessError):
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
     return True
 
 
@@ -192,6 +199,7 @@ def ensure_embedded_server(
                 close_fds=True,
                 cwd=_project_root(),
             )
+        _children[process.pid] = process
         return _wait_until_up(data_dir, process, timeout, expect_pid=process.pid)
 
 
@@ -248,7 +256,10 @@ def _wait_for_exit(data_dir: Path, pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not _server_lock_held(data_dir):
-            _pid_alive(pid)  # reaps it if it was our child
+            child = _children.pop(pid, None)
+            if child is not None:  # our own child: reap it, it is exiting
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.wait(timeout=5.0)
             return True
         time.sleep(0.05)
     return False
