@@ -39,7 +39,10 @@ def _serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    base_url = site.start(port=args.port, host=args.host)
+    try:
+        base_url = site.start(port=args.port, host=args.host)
+    except OSError as exc:
+        raise SystemExit(f"error: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from None
     if args.warm:
         site.warm()
     print(base_url, flush=True)

@@ -13,11 +13,11 @@ import copy
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from crawler.localsite.content import FOOTNOTE, SECTIONS, ArticleSpec, Block
+from crawler.localsite.content import BERLIN, FOOTNOTE, SECTIONS, ArticleSpec, Block
 from crawler.localsite.markup import (
     STATIC_ATTR,
     Element,
@@ -31,9 +31,8 @@ from crawler.localsite.markup import (
     set_text,
     text_of,
 )
-from crawler.localsite.teasers import TeaserKit, published_label, srcset
+from crawler.localsite.teasers import TeaserKit, srcset
 
-BERLIN = ZoneInfo("Europe/Berlin")
 PUBLIC_SITE = "https://www.merkur.de"
 """Links to pages the local site does not serve (author pages, topics, imprint) stay on the real domain."""
 SHARE_PARAMS = "?itm_source=story_detail&itm_medium=interaction_bar&itm_campaign=share"
@@ -54,6 +53,12 @@ def author_id(name: str) -> int:
     return 1000 + int(hashlib.sha1(name.encode()).hexdigest()[:6], 16) % 9000
 
 
+def published_label(when: datetime) -> tuple[str, str]:
+    """(datetime attribute, visible text) of an article timestamp: Berlin wall-clock, no offset."""
+    local = when.astimezone(BERLIN)
+    return f"{local:%Y-%m-%d %H:%M}", f"{local:%d.%m.%Y, %H:%M} Uhr"
+
+
 def offset_iso(when: datetime) -> str:
     """JSON-LD date as IPPEN writes it: local time with a `+0200` style offset."""
     return when.astimezone(BERLIN).strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -70,7 +75,6 @@ class _Old:
     lead: str
     published_iso: str
     published_ms: str
-    author: str
     author_id: str
     category_id: str
 
@@ -95,7 +99,6 @@ class ArticleTemplate:
             lead=text_of(one(doc, "id-StoryElement-leadText", "p")),
             published_iso=entity["datePublished"],
             published_ms=re.search(r"publishingDate:(\d+)", idat).group(1),  # type: ignore[union-attr]
-            author=text_of(author),
             author_id=re.search(r"/autoren/(\d+)/", author.get("href", "")).group(1),  # type: ignore[union-attr]
             category_id=re.search(r'"categoryId","value":"(\d+)"', page_html).group(1),  # type: ignore[union-attr]
         )
@@ -164,7 +167,7 @@ class ArticleTemplate:
         self,
         spec: ArticleSpec,
         base_url: str,
-        related: list[ArticleSpec] = (),  # type: ignore[assignment]
+        related: Sequence[ArticleSpec] = (),
         path: str | None = None,
         robots: str | None = None,
     ) -> str:
@@ -339,7 +342,7 @@ class ArticleTemplate:
         set_text(caption, f"{text} ©\xa0{image.credit}" if image.credit else text)
         return figure
 
-    def _furniture(self, story: Element, spec: ArticleSpec, base_url: str, related: list[ArticleSpec]) -> None:
+    def _furniture(self, story: Element, spec: ArticleSpec, base_url: str, related: Sequence[ArticleSpec]) -> None:
         """Related teasers ("Das könnte Sie auch interessieren") and the newsletter box before the widgets."""
         widget = one(story, "id-Recommendation", "div")
         if related:

@@ -15,8 +15,12 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from crawler.localsite.fixtures import FUNDUS_DIR, SEED_TEXT, read_text
+
+BERLIN = ZoneInfo("Europe/Berlin")
+"""The publisher's wall clock: pages show Berlin time; specs keep UTC."""
 
 SECTIONS: dict[str, str] = {
     "politik": "Politik",

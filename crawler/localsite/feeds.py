@@ -13,8 +13,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from crawler.localsite.content import SECTIONS, ArticleSpec
-from crawler.localsite.teasers import BERLIN
+from crawler.localsite.content import BERLIN, SECTIONS, ArticleSpec
 
 NS = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from os import PathLike
 from typing import Any
@@ -118,7 +118,9 @@ class LocalSite:
         root = locate_fixtures(fixtures_dir)
         self.fixtures_dir = root
         self.seed = seed
-        self.now = (now or DEFAULT_NOW).replace(microsecond=0)
+        now = now or DEFAULT_NOW
+        self.now = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
+        """The site's clock (UTC): fixed unless given; every change moves it one minute on."""
         self.conditional = False
         """When True: ETag and Last-Modified on every page, and If-None-Match / If-Modified-Since answered 304."""
         self._lock = threading.RLock()

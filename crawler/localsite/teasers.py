@@ -7,13 +7,10 @@ that page, each teaser names its headline three times: image alt/title, the h3, 
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from crawler.localsite.content import ArticleSpec
+from crawler.localsite.content import BERLIN, ArticleSpec
 from crawler.localsite.markup import Element, by_class, clone, drop, one, set_text
 
-BERLIN = ZoneInfo("Europe/Berlin")
 IMAGE_WIDTHS = (2200, 342, 467, 512, 640, 700, 1000, 1024)
 TEASER_TEXT_MAX = 250
 LOAD_MORE_CONTAINER = "416908"
@@ -218,9 +215,3 @@ class TeaserKit:
             submit.set("value", "Anmelden")
             submit.set("data-id-default-value", "Anmelden")
         return box
-
-
-def published_label(when: datetime) -> tuple[str, str]:
-    """(datetime attribute, visible text) of an article timestamp: Berlin wall-clock, no offset."""
-    local = when.astimezone(BERLIN)
-    return f"{local:%Y-%m-%d %H:%M}", f"{local:%d.%m.%Y, %H:%M} Uhr"
