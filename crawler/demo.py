@@ -19,7 +19,7 @@ from crawler.localsite import LocalSite
 from crawler.store.connection import connect, redact_uri, resolve_uri
 from crawler.summary import summarize
 
-EDITED_HEADLINE = "Droht die Eskalation? Blinken reist mit Notfallplan nach Kiew und Berlin"
+EDITED_HEADLINE = "Blinken reist mit Notfallplan nach Kiew und Berlin - Treffen mit Baerbock am Donnerstag"
 
 
 def crawl(base_url: str, log_file: Path, env: dict[str, str], extra: list[str] | None = None) -> float:

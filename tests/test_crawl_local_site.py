@@ -1,0 +1,123 @@
+"""End to end: `scrapy crawl merkur` in a subprocess against the local site, into a throwaway database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pymongo.database import Database
+
+from crawler.localsite import LocalSite
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def site() -> Iterator[tuple[LocalSite, str]]:
+    local = LocalSite(n_articles=24, seed=3)
+    with local.serve(port=0) as base_url:
+        yield local, base_url
+
+
+def crawl(
+    base_url: str, mongo_uri: str, db: Database, tmp_path: Path, *args: str, wait: bool = True
+) -> subprocess.Popen | subprocess.CompletedProcess:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "MONGO_URI": mongo_uri,
+        "NEWSMON_MONGO_DB": db.name,
+        "NEWSMON_DATA_DIR": str(tmp_path / "data"),
+        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+    }
+    log = tmp_path / f"crawl-{len(list(tmp_path.glob('crawl-*.log')))}.log"
+    command = [sys.executable, "-m", "scrapy", "crawl", "merkur", "-a", f"base_url={base_url}"]
+    command += ["-s", f"LOG_FILE={log}", "-s", "NEWSMON_STORE_FLUSH_SECONDS=0.2", *args]
+    if not wait:
+        return subprocess.Popen(command, env=env, cwd=PROJECT)
+    done = subprocess.run(command, env=env, cwd=PROJECT, timeout=300, check=False)
+    assert done.returncode == 0, log.read_text(encoding="utf-8")[-3000:]
+    return done
+
+
+def stored_ids(db: Database) -> set[str]:
+    return {d["_id"] for d in db.articles.find({}, {"_id": 1})}
+
+
+def test_crawl_stores_every_article_teaser_and_the_run(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    crawl(base_url, mongo_uri, db, tmp_path)
+
+    expected = {f"merkur.de:{a.id}" for a in local.articles}
+    assert stored_ids(db) == expected
+    assert db.article_versions.count_documents({}) == len(expected)
+
+    seed = db.articles.find_one({"_id": f"merkur.de:{local.seed_article_id}"})
+    assert seed["kicker"] == "Droht die Eskalation?"
+    assert "Baerbock" in seed["headline"]
+    assert seed["published"].tzinfo is not None
+    assert len(seed["body"]) > 3
+    assert seed["urls"] == [base_url + local.article(local.seed_article_id).path]
+
+    assert db.teasers.count_documents({}) > 0
+    assert {t["article_id"] for t in db.teasers.find()} <= expected
+    repeated = db.teasers.find_one({"sightings": {"$gt": 1}})
+    assert repeated is not None, "the local site repeats teasers; they must land on one document"
+
+    (run,) = list(db.crawl_runs.find())
+    assert run["spider"] == "merkur" and run["site"] == "merkur.de"
+    assert run["status"] == "finished" and run["stop_reason"] == "finished"
+    assert run["counts"]["new_articles"] == len(expected)
+    assert run["counts"]["requests"] > len(expected)
+    assert run["args"] == {"base_url": base_url}
+    assert db.rejects.count_documents({}) == 0
+
+
+def test_recrawl_of_an_unchanged_site_adds_no_version_and_an_edit_adds_one(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    crawl(base_url, mongo_uri, db, tmp_path)
+    versions = db.article_versions.count_documents({})
+    crawl(base_url, mongo_uri, db, tmp_path)
+    assert db.article_versions.count_documents({}) == versions
+    runs = list(db.crawl_runs.find().sort("started_at", 1))
+    assert len(runs) == 2 and runs[1]["counts"]["new_versions"] == 0
+    assert runs[1]["counts"]["unchanged"] == len(local.articles)
+
+    local.edit_article(local.seed_article_id, headline="Droht die Eskalation? Blinken reist nach Kiew")
+    crawl(base_url, mongo_uri, db, tmp_path, "-a", f"url={base_url}{local.article(local.seed_article_id).path}")
+    seed = db.articles.find_one({"_id": f"merkur.de:{local.seed_article_id}"})
+    assert (seed["version"], seed["headline"]) == (2, "Droht die Eskalation? Blinken reist nach Kiew")
+    assert db.article_versions.count_documents({}) == versions + 1
+
+
+def test_robots_txt_is_obeyed(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    crawl(base_url, mongo_uri, db, tmp_path)
+    paths = [r.path for r in local.requests]
+    assert "/robots.txt" in paths
+    assert not [p for p in paths if p.startswith("/intern/")]
+
+
+def test_two_crawls_at_once_duplicate_nothing(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    first = crawl(base_url, mongo_uri, db, tmp_path / "a", wait=False)
+    second = crawl(base_url, mongo_uri, db, tmp_path / "b", wait=False)
+    assert first.wait(300) == 0 and second.wait(300) == 0
+    assert stored_ids(db) == {f"merkur.de:{a.id}" for a in local.articles}
+    assert db.article_versions.count_documents({}) == len(local.articles)
+    assert db.crawl_runs.count_documents({"status": "finished"}) == 2
+
+
+def test_server_errors_become_rejects_and_the_rest_is_stored(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    broken = local.articles[1]
+    local.set_fault(rf"{broken.id}\.html$", "500")
+    crawl(base_url, mongo_uri, db, tmp_path, "-s", "RETRY_TIMES=1")
+    (reject,) = list(db.rejects.find())
+    assert reject["reason"] == "http 500"
+    assert reject["url"].endswith(broken.path)
+    assert stored_ids(db) == {f"merkur.de:{a.id}" for a in local.articles} - {f"merkur.de:{broken.id}"}
