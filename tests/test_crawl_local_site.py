@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from pymongo.database import Database
 
 from crawler.localsite import LocalSite
-
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.crawling import crawl, stored_ids
 
 
 @pytest.fixture
@@ -21,31 +15,6 @@ def site() -> Iterator[tuple[LocalSite, str]]:
     local = LocalSite(n_articles=24, seed=3)
     with local.serve(port=0) as base_url:
         yield local, base_url
-
-
-def crawl(
-    base_url: str, mongo_uri: str, db: Database, tmp_path: Path, *args: str, wait: bool = True
-) -> subprocess.Popen | subprocess.CompletedProcess:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "MONGO_URI": mongo_uri,
-        "NEWSMON_MONGO_DB": db.name,
-        "NEWSMON_DATA_DIR": str(tmp_path / "data"),
-        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
-    }
-    log = tmp_path / f"crawl-{len(list(tmp_path.glob('crawl-*.log')))}.log"
-    command = [sys.executable, "-m", "scrapy", "crawl", "merkur", "-a", f"base_url={base_url}"]
-    command += ["-s", f"LOG_FILE={log}", "-s", "NEWSMON_STORE_FLUSH_SECONDS=0.2", *args]
-    if not wait:
-        return subprocess.Popen(command, env=env, cwd=PROJECT)
-    done = subprocess.run(command, env=env, cwd=PROJECT, timeout=300, check=False)
-    assert done.returncode == 0, log.read_text(encoding="utf-8")[-3000:]
-    return done
-
-
-def stored_ids(db: Database) -> set[str]:
-    return {d["_id"] for d in db.articles.find({}, {"_id": 1})}
 
 
 def test_crawl_stores_every_article_teaser_and_the_run(site, mongo_uri, db, tmp_path):

@@ -1,0 +1,201 @@
+"""The spider every newsmon spider is: discovery and routing for one site, extraction delegated.
+
+A site (crawler.sites.Site) says where to start, which feeds and sitemaps to read and what an article URL
+looks like; subclasses only say how a listing page and an article page are read. Ad-hoc arguments
+(`-a name=value`), the same on every spider:
+
+- `base_url`: crawl a mirror or the local test site instead of the live site (data stays keyed to the site);
+- `section`: only this section's page (and its feed);
+- `url`: fetch this one article;
+- `max_articles`: stop scheduling articles after this many;
+- `since`: skip sitemap/feed entries published before this ISO date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from scrapy import Request, Spider
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
+from crawler.items import ArticleItem, RejectItem, TeaserItem
+from crawler.sites import Site
+
+
+def strip_query(url: str) -> str:
+    """An article URL without query and fragment: tracking parameters carry no content on news sites."""
+    scheme, netloc, path, _, _ = urlsplit(url)
+    return urlunsplit((scheme, netloc, path, "", ""))
+
+
+class NewsSpider(Spider):
+    """Base class: subclasses set `site` (a Site) in __init__ and implement the two readers."""
+
+    profile: Site
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        section: str | None = None,
+        url: str | None = None,
+        max_articles: str | int | None = None,
+        since: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.site: str = self.profile.key
+        self.base_url = (base_url or self.profile.base_url).rstrip("/")
+        base_host = urlsplit(self.base_url).hostname or ""
+        # A base_url override moves the whole crawl to that host (a mirror or the local site).
+        self.allowed_domains = [base_host] if base_url else list(self.profile.allowed_domains or (base_host,))
+        self.sections = (section,) if section else self.profile.sections
+        self.single_url = url
+        self.max_articles = int(max_articles) if max_articles not in (None, "") else None
+        self.since = _parse_since(since)
+        given = dict(base_url=base_url, section=section, url=url, max_articles=max_articles, since=since)
+        self.run_args = {k: str(v) for k, v in given.items() if v not in (None, "")}
+        self._articles_scheduled: set[str] = set()
+        self._article_regex = self.profile.article_regex
+
+    # -- what subclasses provide ------------------------------------------------------------------
+    def read_listing(self, response: Response) -> list[TeaserItem]:
+        raise NotImplementedError
+
+    def read_article(self, response: Response) -> ArticleItem:
+        raise NotImplementedError
+
+    # -- discovery -------------------------------------------------------------------------------
+    def _absolute(self, path: str) -> str:
+        return path if urlsplit(path).scheme else f"{self.base_url}/{path.lstrip('/')}"
+
+    def listing_pages(self) -> list[str]:
+        pages = [] if self.single_section else [self._absolute(p) for p in self.profile.start_pages]
+        pages += [self._absolute(f"/{s.strip('/')}/") for s in self.sections]
+        return list(dict.fromkeys(pages))
+
+    def feed_urls(self) -> list[str]:
+        feeds = [] if self.single_section else list(self.profile.feeds)
+        if self.profile.section_feeds:
+            feeds += [f"/{s.strip('/')}/rssfeed.rdf" for s in self.sections]
+        return [self._absolute(f) for f in dict.fromkeys(feeds)]
+
+    @property
+    def single_section(self) -> bool:
+        return "section" in self.run_args
+
+    async def start(self) -> AsyncIterator[Request]:
+        if self.single_url:
+            for request in self._article_requests([self.single_url]):
+                yield request
+            return
+        for page in self.listing_pages():
+            yield Request(page, callback=self.parse_listing, errback=self.on_error, priority=10)
+        for feed in self.feed_urls():
+            yield Request(feed, callback=self.parse_feed, errback=self.on_error, priority=5)
+        if not self.single_section:
+            for sitemap in self.profile.sitemaps:
+                yield Request(self._absolute(sitemap), callback=self.parse_sitemap, errback=self.on_error)
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        try:
+            teasers = self.read_listing(response)
+        except ExtractionError as exc:
+            yield RejectItem(url=response.url, reason=f"listing: {exc}", site=self.site)
+            return
+        yield from teasers
+        yield from self._article_requests([t.url for t in teasers])
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        """RSS 2.0, RDF (RSS 1.0) and Atom: item links, filtered by `since` where the feed dates them."""
+        entries = response.xpath("//*[local-name()='item' or local-name()='entry']")
+        urls = []
+        for entry in entries:
+            link = (
+                entry.xpath("./*[local-name()='link']/text()").get()
+                or entry.xpath("./*[local-name()='link']/@href").get()
+            )
+            when = entry.xpath(
+                "./*[local-name()='pubDate' or local-name()='date' or local-name()='published'"
+                " or local-name()='updated']/text()"
+            ).get()
+            if link and self._recent(when):
+                urls.append(urljoin(response.url, link.strip()))
+        yield from self._article_requests(urls)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        """Sitemap indexes (followed by `lastmod`) and url sets, news sitemaps' publication dates included."""
+        if response.xpath("/*[local-name()='sitemapindex']"):
+            for entry in response.xpath("//*[local-name()='sitemap']"):
+                loc = entry.xpath("./*[local-name()='loc']/text()").get()
+                if loc and self._recent(entry.xpath("./*[local-name()='lastmod']/text()").get()):
+                    url = urljoin(response.url, loc.strip())
+                    yield Request(url, callback=self.parse_sitemap, errback=self.on_error)
+            return
+        urls = []
+        for entry in response.xpath("//*[local-name()='url']"):
+            loc = entry.xpath("./*[local-name()='loc']/text()").get()
+            when = (
+                entry.xpath(".//*[local-name()='publication_date']/text()").get()
+                or entry.xpath("./*[local-name()='lastmod']/text()").get()
+            )
+            if loc and self._recent(when):
+                urls.append(urljoin(response.url, loc.strip()))
+        yield from self._article_requests(urls)
+
+    def _article_requests(self, urls: Iterable[str]) -> Iterator[Request]:
+        for raw in urls:
+            url = strip_query(raw)
+            if not self._article_regex.search(urlsplit(url).path):
+                continue
+            if urlsplit(url).hostname not in self.allowed_domains:
+                continue
+            key = publisher_id(url) or url
+            if key in self._articles_scheduled:
+                continue
+            if self.max_articles is not None and len(self._articles_scheduled) >= self.max_articles:
+                return
+            self._articles_scheduled.add(key)
+            yield Request(url, callback=self.parse_article, errback=self.on_error)
+
+    def _recent(self, value: str | None) -> bool:
+        if self.since is None or not value:
+            return True
+        when = parse_datetime(value.strip())
+        if when is None:
+            try:
+                when = _parse_since(value.strip()[:10])
+            except ValueError:
+                return True  # an unreadable date does not hide an article
+        return when is None or when >= self.since
+
+    # -- reading ---------------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        try:
+            yield self.read_article(response)
+        except ExtractionError as exc:
+            yield RejectItem(url=response.url, reason=f"extraction: {exc}", site=self.site)
+        except (AttributeError, UnicodeDecodeError, LookupError) as exc:  # not text, or an unknown charset
+            yield RejectItem(url=response.url, reason="undecodable page", site=self.site, detail=str(exc)[:500])
+
+    def on_error(self, failure: Failure) -> Iterator[RejectItem]:
+        """A page that failed after retries is kept as a reject with its reason, not lost in the log."""
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(HttpError):
+            reason = f"http {failure.value.response.status}"
+        else:
+            reason = f"fetch: {failure.type.__name__ if failure.type else 'error'}"
+        self.logger.warning("Giving up on %s: %s", request.url, reason)
+        yield RejectItem(url=request.url, reason=reason, site=self.site, detail=str(failure.value)[:500])
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

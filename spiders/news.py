@@ -1,0 +1,37 @@
+"""Any news site from a short TOML config: `scrapy crawl news -a config=sites/example.toml`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.http import Response
+
+from crawler.extract import generic, ippen, profiles
+from crawler.extract.ippen_listing import extract_teasers
+from crawler.extract.link_listing import extract_link_teasers
+from crawler.items import ArticleItem, TeaserItem
+from crawler.news_spider import NewsSpider
+from crawler.sites import load_site
+
+READERS = {"ippen": ippen.extract_article, "generic": generic.extract_article, "auto": profiles.extract_article}
+
+
+class GenericNewsSpider(NewsSpider):
+    """Start pages, feeds and sitemaps from the config; articles read by JSON-LD, meta and main text."""
+
+    name = "news"
+
+    def __init__(self, config: str | None = None, **kwargs: Any) -> None:
+        if not config:
+            raise ValueError("the news spider needs -a config=FILE (a site's TOML config, see docs/sites.md)")
+        self.profile = load_site(config)
+        super().__init__(**kwargs)
+        self.run_args["config"] = config
+
+    def read_listing(self, response: Response) -> list[TeaserItem]:
+        if self.profile.profile == "ippen":
+            return extract_teasers(response.text, response.url, self.site)
+        return extract_link_teasers(response.text, response.url, self.site, self._article_regex)
+
+    def read_article(self, response: Response) -> ArticleItem:
+        return READERS[self.profile.profile](response.text, response.url, self.site)

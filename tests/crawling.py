@@ -1,0 +1,40 @@
+"""Running a real crawl from a test: `scrapy crawl` in a subprocess (Scrapy's reactor starts once per process)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pymongo.database import Database
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def crawl(
+    base_url: str, mongo_uri: str, db: Database, tmp_path: Path, *args: str, wait: bool = True, spider: str = "merkur"
+) -> subprocess.Popen | subprocess.CompletedProcess:
+    """`scrapy crawl` into `db`; the spider gets `base_url` unless it reads it from a config."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "MONGO_URI": mongo_uri,
+        "NEWSMON_MONGO_DB": db.name,
+        "NEWSMON_DATA_DIR": str(tmp_path / "data"),
+        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+    }
+    log = tmp_path / f"crawl-{len(list(tmp_path.glob('crawl-*.log')))}.log"
+    command = [sys.executable, "-m", "scrapy", "crawl", spider]
+    if spider != "news":
+        command += ["-a", f"base_url={base_url}"]
+    command += ["-s", f"LOG_FILE={log}", "-s", "NEWSMON_STORE_FLUSH_SECONDS=0.2", *args]
+    if not wait:
+        return subprocess.Popen(command, env=env, cwd=PROJECT)
+    done = subprocess.run(command, env=env, cwd=PROJECT, timeout=300, check=False)
+    assert done.returncode == 0, log.read_text(encoding="utf-8")[-3000:]
+    return done
+
+
+def stored_ids(db: Database) -> set[str]:
+    return {d["_id"] for d in db.articles.find({}, {"_id": 1})}
