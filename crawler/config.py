@@ -77,6 +77,56 @@ OPTIONS: tuple[Option, ...] = (
         "newsmon/0.1 (news monitoring crawler; set NEWSMON_USER_AGENT to add a contact address)",
         "User-Agent sent to publishers (also by the browser).",
     ),
+    Option(
+        "NEWSMON_RENDER",
+        "NEWSMON_RENDER",
+        "auto",
+        "JavaScript rendering: `auto` (each site's `render`; plain pages without teasers or body are fetched again "
+        "rendered), `never` (no browser at all) or `always`. See docs/rendering.md.",
+    ),
+    Option(
+        "NEWSMON_BROWSER_PATH",
+        "NEWSMON_BROWSER_PATH",
+        "/usr/lib/chromium/chromium",
+        "Chromium binary that renders pages (Debian: `apt-get install -y chromium`).",
+    ),
+    Option(
+        "NEWSMON_BROWSER_ARGS",
+        "NEWSMON_BROWSER_ARGS",
+        "--no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking "
+        "--disable-component-update --disable-sync --no-first-run --disable-quic",
+        "Command-line flags of the browser.",
+    ),
+    Option(
+        "NEWSMON_RENDER_MAX_PAGES",
+        "NEWSMON_RENDER_MAX_PAGES",
+        4,
+        "Pages rendered at once (one browser context).",
+    ),
+    Option(
+        "NEWSMON_RENDER_TIMEOUT_MS",
+        "NEWSMON_RENDER_TIMEOUT_MS",
+        15000,
+        "Longest time a rendered page may take to load, in milliseconds.",
+    ),
+    Option(
+        "NEWSMON_RENDER_BLOCK_TYPES",
+        "NEWSMON_RENDER_BLOCK_TYPES",
+        "image font media",
+        "Resource types the browser does not load (Playwright's names, space-separated).",
+    ),
+    Option(
+        "NEWSMON_RENDER_ALLOW_THIRD_PARTY",
+        "NEWSMON_RENDER_ALLOW_THIRD_PARTY",
+        False,
+        "Let the browser load from other sites than the page's (ads, trackers, embeds); off by default.",
+    ),
+    Option(
+        "NEWSMON_RENDER_MEMORY_DAYS",
+        "NEWSMON_RENDER_MEMORY_DAYS",
+        7.0,
+        "Days a site found to need rendering is remembered (in the data dir); 0: for the run only.",
+    ),
 )
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -18,14 +18,19 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
 from crawler.items import ArticleItem, RejectItem, TeaserItem
+from crawler.render.policy import ARTICLE, FALLBACK_META, LISTING, RenderPolicy, is_rendered
 from crawler.sites import Site
+
+NEEDS_SCRIPTS = ("empty body", "no headline")
+"""Extraction errors of an article page whose plain HTML may lack what scripts put in (see crawler.render)."""
 
 
 def strip_query(url: str) -> str:
@@ -35,9 +40,14 @@ def strip_query(url: str) -> str:
 
 
 class NewsSpider(Spider):
-    """Base class: subclasses set `site` (a Site) in __init__ and implement the two readers."""
+    """Base class: subclasses set `site` (a Site) in __init__ and implement the two readers.
+
+    Listing and article pages are fetched plain or rendered as `self.render` (crawler.render.RenderPolicy)
+    decides; a plain page without teasers or body is fetched again rendered when the site's mode is `auto`.
+    """
 
     profile: Site
+    _render: RenderPolicy | None = None
 
     def __init__(
         self,
@@ -62,6 +72,24 @@ class NewsSpider(Spider):
         self.run_args = {k: str(v) for k, v in given.items() if v not in (None, "")}
         self._articles_scheduled: set[str] = set()
         self._article_regex = self.profile.article_regex
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider._render = RenderPolicy.from_crawler(crawler, spider.profile)
+        crawler.signals.connect(spider._close_render, signal=signals.spider_closed)
+        return spider
+
+    @property
+    def render(self) -> RenderPolicy:
+        """How pages are fetched (plain or rendered); without a crawler: the site's own modes, for this object."""
+        if self._render is None:
+            self._render = RenderPolicy(self.profile)
+        return self._render
+
+    def _close_render(self, spider: Spider) -> None:
+        if spider is self:
+            self.render.close()
 
     # -- what subclasses provide ------------------------------------------------------------------
     def read_listing(self, response: Response) -> list[TeaserItem]:
@@ -95,12 +123,31 @@ class NewsSpider(Spider):
                 yield request
             return
         for page in self.listing_pages():
-            yield Request(page, callback=self.parse_listing, errback=self.on_error, priority=10)
+            yield self.listing_request(page)
         for feed in self.feed_urls():
             yield Request(feed, callback=self.parse_feed, errback=self.on_error, priority=5)
         if not self.single_section:
             for sitemap in self.profile.sitemaps:
                 yield Request(self._absolute(sitemap), callback=self.parse_sitemap, errback=self.on_error)
+
+    def listing_request(self, url: str, render: bool | None = None, **meta: Any) -> Request:
+        return Request(
+            url,
+            callback=self.parse_listing,
+            errback=self.on_error,
+            priority=10,
+            meta={**self.render.meta(LISTING, render), **meta},
+            dont_filter=render is not None,
+        )
+
+    def article_request(self, url: str, render: bool | None = None, **meta: Any) -> Request:
+        return Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            meta={**self.render.meta(ARTICLE, render), **meta},
+            dont_filter=render is not None,
+        )
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         try:
@@ -108,6 +155,15 @@ class NewsSpider(Spider):
         except ExtractionError as exc:
             yield RejectItem(url=response.url, reason=f"listing: {exc}", site=self.site)
             return
+        if not teasers:
+            retry = self.render.retry_rendered(LISTING, response, "no teasers")
+            if retry is not None:
+                yield self.listing_request(response.url, True, **retry)
+                return
+            if is_rendered(response):
+                self.render.rendered_page_failed(LISTING, response)
+        elif is_rendered(response):
+            self.render.rendered_page_read(LISTING, response)
         yield from teasers
         yield from self._article_requests([t.url for t in teasers])
 
@@ -161,7 +217,7 @@ class NewsSpider(Spider):
             if self.max_articles is not None and len(self._articles_scheduled) >= self.max_articles:
                 return
             self._articles_scheduled.add(key)
-            yield Request(url, callback=self.parse_article, errback=self.on_error)
+            yield self.article_request(url)
 
     def _recent(self, value: str | None) -> bool:
         if self.since is None or not value:
@@ -177,11 +233,24 @@ class NewsSpider(Spider):
     # -- reading ---------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
         try:
-            yield self.read_article(response)
+            article = self.read_article(response)
         except ExtractionError as exc:
+            reason = str(exc)
+            if reason in NEEDS_SCRIPTS:
+                retry = self.render.retry_rendered(ARTICLE, response, f"no {reason.removeprefix('empty ')}")
+                if retry is not None:
+                    yield self.article_request(response.url, True, **retry)
+                    return
+                if is_rendered(response):
+                    self.render.rendered_page_failed(ARTICLE, response)
             yield RejectItem(url=response.url, reason=f"extraction: {exc}", site=self.site)
+            return
         except (AttributeError, UnicodeDecodeError, LookupError) as exc:  # not text, or an unknown charset
             yield RejectItem(url=response.url, reason="undecodable page", site=self.site, detail=str(exc)[:500])
+            return
+        if is_rendered(response):
+            self.render.rendered_page_read(ARTICLE, response)
+        yield article
 
     def on_error(self, failure: Failure) -> Iterator[RejectItem]:
         """A page that failed after retries is kept as a reject with its reason, not lost in the log."""
@@ -190,6 +259,8 @@ class NewsSpider(Spider):
             reason = f"http {failure.value.response.status}"
         else:
             reason = f"fetch: {failure.type.__name__ if failure.type else 'error'}"
+        if request.meta.get(FALLBACK_META):
+            reason = f"{reason} (rendered; the plain page had {request.meta[FALLBACK_META]})"
         self.logger.warning("Giving up on %s: %s", request.url, reason)
         yield RejectItem(url=request.url, reason=reason, site=self.site, detail=str(failure.value)[:500])
 

@@ -13,7 +13,8 @@ NEWSPIDER_MODULE = "spiders"
 # Defaults of the user-facing options (crawler/config.py is the one table of them).
 globals().update({opt.setting: opt.default for opt in OPTIONS})
 
-ADDONS = {"crawler.config.EnvSettingsAddon": 0}
+# Env first, then rendering (which reads the NEWSMON_RENDER* settings env may have set).
+ADDONS = {"crawler.config.EnvSettingsAddon": 0, "crawler.render.addon.RenderAddon": 10}
 
 # Politeness: obey robots.txt, adapt to the server, a few requests per site at a time.
 ROBOTSTXT_OBEY = True

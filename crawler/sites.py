@@ -14,6 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 IPPEN_ARTICLE = r"-\d{5,}\.html$"
+RENDER_MODES = ("never", "auto", "always")
+"""How a site's pages are fetched: plain only, plain then rendered when needed (crawler.render), rendered."""
+PAGE_KINDS = ("listing", "article")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class Site:
     section_feeds: bool = False
     """Each section has a feed at `/<section>/rssfeed.rdf` (IPPEN)."""
     extra: dict[str, Any] = field(default_factory=dict)
+    render: str | dict[str, str] = "auto"
+    """JavaScript rendering: `never`, `auto` (plain, rendered when the plain page lacks teasers or a body) or
+    `always`; or one per page kind, e.g. `{"listing": "always", "article": "auto"}` (see docs/rendering.md)."""
 
     @property
     def article_regex(self) -> re.Pattern[str]:
@@ -107,4 +113,22 @@ def site_from_dict(data: dict[str, Any], source: str = "site config") -> Site:
     values.setdefault("start_pages", ("/",))
     if values["profile"] not in ("ippen", "generic", "auto"):
         raise SiteConfigError(f"{source}: profile must be ippen, generic or auto")
+    values["render"] = _render_setting(values.get("render", "auto"), source)
     return Site(**values)
+
+
+def _render_setting(value: Any, source: str) -> str | dict[str, str]:
+    modes = ", ".join(RENDER_MODES)
+    if isinstance(value, str):
+        if value not in RENDER_MODES:
+            raise SiteConfigError(f"{source}: render must be one of {modes}, or a table per page kind")
+        return value
+    if isinstance(value, dict):
+        unknown = set(value) - set(PAGE_KINDS)
+        if unknown:
+            raise SiteConfigError(f"{source}: render has unknown page kinds {', '.join(sorted(unknown))}")
+        bad = {k: v for k, v in value.items() if v not in RENDER_MODES}
+        if bad:
+            raise SiteConfigError(f"{source}: render modes must be one of {modes}, not {bad}")
+        return dict(value)
+    raise SiteConfigError(f"{source}: render must be one of {modes}, or a table per page kind")

@@ -85,9 +85,15 @@ def test_sitemap_since_filters_old_entries():
 
 def test_unreadable_article_becomes_a_reject():
     spider = MerkurSpider(base_url=BASE)
-    out = list(spider.parse_article(html(f"{BASE}/welt/x-91000001.html", "<html><body>Fehler</body></html>")))
+    url = f"{BASE}/welt/x-91000001.html"
+    # auto rendering (crawler.render): a page without headline or body is fetched once more, rendered
+    (again,) = list(spider.parse_article(html(url, "<html><body>Fehler</body></html>")))
+    assert isinstance(again, Request) and again.meta["playwright"] and again.dont_filter
+    rendered = HtmlResponse(url=url, body=b"<html><body>Fehler</body></html>", request=again, flags=["playwright"])
+    out = list(spider.parse_article(rendered))
     assert len(out) == 1 and isinstance(out[0], RejectItem)
     assert out[0].reason == "extraction: no headline"
+    assert not spider.render.should_render("article"), "a page that rendering did not help is not remembered"
 
 
 def test_http_error_becomes_a_reject_with_its_status():

@@ -31,6 +31,7 @@ from crawler.localsite.markup import (
     set_text,
     text_of,
 )
+from crawler.localsite.scripted import script_story
 from crawler.localsite.teasers import TeaserKit, srcset
 
 PUBLIC_SITE = "https://www.merkur.de"
@@ -170,8 +171,11 @@ class ArticleTemplate:
         related: Sequence[ArticleSpec] = (),
         path: str | None = None,
         robots: str | None = None,
+        scripted: bool = False,
     ) -> str:
-        """The article page for `spec` at `path` (default: its own path), with related-article teasers."""
+        """The article page for `spec` at `path` (default: its own path), with related-article teasers.
+
+        `scripted`: the body is inserted by a script from inline JSON (crawler.localsite.scripted)."""
         template, statics, hot = self._prepare(base_url)
         doc = copy.deepcopy(template)
         canonical = base_url + (path or spec.path)
@@ -182,6 +186,8 @@ class ArticleTemplate:
         self._body(story, spec, base_url)
         self._furniture(story, spec, base_url, related)
         self._jsonld(doc, spec, canonical, base_url)
+        if scripted:
+            script_story(story)
         return minified(doc, statics)
 
     def _retarget(self, doc: Element, hot: list[tuple[int, str | None]], spec: ArticleSpec, canonical: str) -> None:

@@ -15,6 +15,7 @@ from lxml import etree
 
 from crawler.localsite.content import SECTIONS, ArticleSpec
 from crawler.localsite.markup import Element, by_class, clone, one, parse, set_text
+from crawler.localsite.scripted import LISTING_PATH, PREFIX, script_listing
 from crawler.localsite.teasers import LOAD_MORE_CONTAINER, TeaserKit
 
 OLD_TITLE = "Werder Bremen: Alle aktuellen News, Storys und Interviews - Merkur.de"
@@ -74,7 +75,8 @@ class ListingTemplate:
         self.footer_cell = clone(footer_links[0])
         self.doc = doc
 
-    def render(self, listing: Listing, base_url: str, intern_path: str | None) -> str:
+    def render(self, listing: Listing, base_url: str, intern_path: str | None, scripted: bool = False) -> str:
+        """The page; `scripted`: its teasers are inserted by a script from inline JSON (localsite.scripted)."""
         doc = copy.deepcopy(self.doc)
         head = doc.find("head")
         set_text(head.find("title"), listing.title)
@@ -112,6 +114,8 @@ class ListingTemplate:
         column = one(one(doc, "id-SiteMain"), "id-g4-c1")
         for container in listing.containers:
             column.append(container)
+        if scripted:
+            script_listing(column)
         if intern_path:
             cell = clone(self.footer_cell)
             link = cell.xpath(".//a")[0]
@@ -122,12 +126,12 @@ class ListingTemplate:
         return etree.tostring(doc.getroottree(), method="html", encoding="unicode", doctype="<!doctype html>")
 
     # -- what goes on the pages ----------------------------------------------------------------------------------
-    def _teasers(self, specs: list[ArticleSpec], first: int = 0, params: str = "") -> list[Element]:
+    def _teasers(self, specs: list[ArticleSpec], first: int = 0, params: str = "", prefix: str = "") -> list[Element]:
         """Teasers alternating the real page's prio sizes; every third shows its comment count."""
         sizes = (3, 5, 5, 4, 2, 4)
         out = []
         for n, spec in enumerate(specs, first):
-            href = spec.path + (params.format(n=n + 1) if params else "")
+            href = prefix + spec.path + (params.format(n=n + 1) if params else "")
             comments = spec.id % 97 if spec.id % 3 == 0 else None
             prio = sizes[n % len(sizes)]
             out.append(self.kit.teaser(spec, href, prio=prio, parity="odd" if n % 2 else "even", comments=comments))
@@ -169,3 +173,15 @@ class ListingTemplate:
         title = f"{name}: Alle aktuellen News, Storys und Interviews - Merkur.de"
         description = f"Aktuelle Nachrichten aus dem Ressort {name} bei Merkur.de."
         return Listing(path, title, name, description, slug, f"/{slug}/rssfeed.rdf", containers)
+
+    def scripted(self, articles: list[ArticleSpec]) -> Listing:
+        """`/js/`: every article, newest first, in containers of PAGE_SIZE, linking the scripted article pages."""
+        containers = [
+            self.kit.container(
+                self._teasers(articles[i : i + PAGE_SIZE], i, prefix=PREFIX), container_id=str(417000 + i)
+            )
+            for i in range(0, len(articles), PAGE_SIZE)
+        ]
+        title = "Alle Artikel (Skript) - Merkur.de"
+        description = "Alle Artikel, von einem Skript in die Seite gesetzt."
+        return Listing(LISTING_PATH, title, "Alle Artikel", description, None, "/rssfeed.rdf", containers)

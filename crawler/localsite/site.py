@@ -18,7 +18,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from os import PathLike
 from typing import Any
 
-from crawler.localsite import feeds
+from crawler.localsite import feeds, scripted
 from crawler.localsite.article_page import ArticleTemplate
 from crawler.localsite.content import (
     DEFAULT_NOW,
@@ -372,6 +372,11 @@ class LocalSite:
             listing = self._listing_page.home(articles, most_read)
             html = self._listing_page.render(listing, base, self.intern_path)
             return self._page(html, HTML, self._newest(articles[:40]))
+        if path == scripted.LISTING_PATH:
+            html = self._listing_page.render(self._listing_page.scripted(articles), base, None, scripted=True)
+            return self._page(html, HTML, self._newest(articles[:40]))
+        if path.startswith(scripted.PREFIX + "/") and (match := ARTICLE_PATH.match(path.removeprefix(scripted.PREFIX))):
+            return self._article(path, int(match.group(1)), articles, base, scripted.PREFIX)
         if path == "/robots.txt":
             return self._page(feeds.robots_txt(base), TEXT, None)
         if path == "/news.xml":
@@ -404,18 +409,21 @@ class LocalSite:
             return Response(200, PIXEL, "image/gif", cacheable=False, etag='"pixel"', last_modified=self.now)
         return self.error(404)
 
-    def _article(self, path: str, article_id: int, articles: list[ArticleSpec], base: str) -> Response:
+    def _article(
+        self, path: str, article_id: int, articles: list[ArticleSpec], base: str, prefix: str = ""
+    ) -> Response:
+        """An article page; under the scripted `prefix` (`/js`) its body is inserted by a script."""
         spec = self._articles.get(article_id)
         if spec is None:
             return self.error(404)
         if article_id in self._removed:
             return self.error(self._removed[article_id])
-        if path != spec.path:
-            return self._redirect(spec.path)
+        if path != prefix + spec.path:
+            return self._redirect(prefix + spec.path)
         same = [a for a in articles[:40] if a.section == spec.section and a.id != spec.id][:4]
         taken = {spec.id, *(a.id for a in same)}
         related = (same + [a for a in articles[:8] if a.id not in taken])[:4]
-        html = self._article_page.render(spec, base, related)
+        html = self._article_page.render(spec, base, related, path if prefix else None, scripted=bool(prefix))
         page = self._page(html, HTML, None)
         return replace(page, last_modified=spec.modified)
 

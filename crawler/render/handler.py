@@ -1,0 +1,102 @@
+"""The http(s) download handler: plain requests on Scrapy's HTTP/1.1 path, rendered ones in Chromium.
+
+scrapy-playwright's handler starts a Playwright driver (a ~150 MB Node process) when the engine starts, one per
+scheme. This subclass starts nothing until the first request with `meta["playwright"]` arrives, and then only
+one driver and one browser for the crawl, whichever scheme asked; a crawl that renders nothing never starts
+either. Every page is closed when its request ends (successfully, with an error, or cancelled).
+
+Limits come from scrapy-playwright's settings, which :class:`crawler.render.addon.RenderAddon` fills from
+newsmon's: `PLAYWRIGHT_MAX_CONTEXTS`, `PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`, `PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT`,
+and aborted requests (:mod:`crawler.render.blocking`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from contextlib import suppress
+from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from crawler.render.blocking import RequestBlocker
+from crawler.render.browser import BrowserNotFound, find_browser
+
+logger = logging.getLogger(__name__)
+
+CONTEXT_KWARGS: dict[str, Any] = {"service_workers": "block", "accept_downloads": False}
+"""Browser context options: no service workers (they fetch behind the page's back), no file downloads."""
+
+_RENDERERS: weakref.WeakKeyDictionary[Crawler, RenderingDownloadHandler] = weakref.WeakKeyDictionary()
+"""The one handler per crawl that owns the driver and browser (Scrapy builds one handler per scheme)."""
+
+
+class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
+    """`DOWNLOAD_HANDLERS` for http and https; renders requests whose meta has `playwright: True`."""
+
+    lazy = False
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._renderer = _RENDERERS.setdefault(crawler, self)
+        self._started = False
+        self._start_lock = asyncio.Lock()
+        self._start_error: BrowserNotFound | None = None
+        self._remote = bool(self.config.cdp_url or self.config.connect_url)
+        if not crawler.settings.get("PLAYWRIGHT_ABORT_REQUEST"):
+            self.abort_request = RequestBlocker.from_settings(crawler.settings)
+
+    @property
+    def started(self) -> bool:
+        """Has this crawl started a Playwright driver?"""
+        return self._renderer._started
+
+    async def _maybe_launch_in_thread(self) -> None:
+        """At engine start scrapy-playwright starts its driver; newsmon waits for the first rendered request."""
+
+    async def download_request(self, request: Request) -> Response:
+        if not request.meta.get("playwright"):
+            return await HTTP11DownloadHandler.download_request(self, request)
+        return await self._renderer._render(request)
+
+    async def _start(self) -> None:
+        async with self._start_lock:
+            if self._started:
+                return
+            if self._start_error is None and not self._remote:
+                try:
+                    find_browser(self._crawler.settings)
+                except BrowserNotFound as exc:
+                    logger.error("Cannot render pages: %s", exc)
+                    self._start_error = exc
+            if self._start_error is not None:
+                raise self._start_error
+            await self._launch()
+            self._started = True
+
+    async def _render(self, request: Request) -> Response:
+        await self._start()
+        opened: list[Page] = []
+
+        async def remember_page(page: Page, _request: Request) -> None:
+            opened.append(page)
+
+        request.meta["playwright_page_init_callback"] = remember_page
+        request.meta.setdefault("playwright_context_kwargs", CONTEXT_KWARGS)
+        try:
+            return await self._download_request(request)
+        finally:
+            del request.meta["playwright_page_init_callback"]  # no page reference outlives the download
+            # scrapy-playwright closes the page on success and on errors; not when the request is cancelled
+            if not request.meta.get("playwright_include_page"):
+                for page in opened:
+                    if not page.is_closed():
+                        with suppress(PlaywrightError):
+                            await page.close()
+                        self.stats.inc_value("playwright/page_count/closed")
