@@ -48,6 +48,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("NEWSMON_STORE_BATCH_SIZE", "NEWSMON_STORE_BATCH_SIZE", 200, "Items per bulk write."),
     Option(
+        "NEWSMON_TEASER_BUFFER",
+        "NEWSMON_TEASER_BUFFER",
+        5000,
+        "Teased articles gathered in memory per run before their teaser records are written early.",
+    ),
+    Option(
         "NEWSMON_STORE_FLUSH_SECONDS",
         "NEWSMON_STORE_FLUSH_SECONDS",
         2.0,

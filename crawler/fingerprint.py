@@ -1,13 +1,14 @@
-"""Content fingerprints: the same article content gives the same hash, whatever the fetch."""
+"""Content fingerprints: the same article content gives the same hash, whatever the fetch or typography."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+
+from crawler.normalize import comparable
 
 CONTENT_FIELDS = (
     "kicker",
@@ -31,7 +32,7 @@ CONTENT_FIELDS = (
 
 def _canonical(value: Any) -> Any:
     if isinstance(value, str):
-        return " ".join(unicodedata.normalize("NFC", value).split())
+        return comparable(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Mapping):
@@ -42,7 +43,11 @@ def _canonical(value: Any) -> Any:
 
 
 def content_hash(doc: Mapping[str, Any], fields: tuple[str, ...] = CONTENT_FIELDS) -> str:
-    """SHA-256 over the content fields in canonical JSON (NFC text, collapsed whitespace)."""
+    """SHA-256 over the content fields in canonical JSON, text in its comparison form.
+
+    Typography and whitespace do not change the hash (see `crawler.normalize.comparable`), so a re-crawl that
+    only differs in quotes, dashes or non-breaking spaces adds no version.
+    """
     payload = json.dumps({f: _canonical(doc.get(f)) for f in fields}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 

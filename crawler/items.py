@@ -72,9 +72,19 @@ class ArticleItem:
     """The published date as the page wrote it (offset and precision kept), beside the normalized `published`."""
     modified_raw: str | None = None
     """The modified date as the page wrote it."""
+    content_hash: str | None = None
+    """Fingerprint of the normalized content fields (set by the normalize pipeline); equal hash, no new version."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> ArticleItem:
+        """The item back from `to_dict()` form (blocks and images as dicts); unknown keys are an error."""
+        values = dict(doc)
+        values["body"] = [b if isinstance(b, Block) else Block(**b) for b in values.get("body") or []]
+        values["images"] = [i if isinstance(i, Image) else Image(**i) for i in values.get("images") or []]
+        return cls(**values)
 
 
 @dataclass

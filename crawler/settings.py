@@ -33,6 +33,9 @@ REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 ITEM_PIPELINES = {
+    "crawler.pipelines.teasers.TeaserPipeline": 200,
+    "crawler.pipelines.normalize.NormalizePipeline": 300,
+    "crawler.pipelines.validate.ValidatePipeline": 400,
     "crawler.pipelines.store.StorePipeline": 900,
 }
 EXTENSIONS = {

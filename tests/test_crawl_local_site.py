@@ -34,8 +34,8 @@ def test_crawl_stores_every_article_teaser_and_the_run(site, mongo_uri, db, tmp_
 
     assert db.teasers.count_documents({}) > 0
     assert {t["article_id"] for t in db.teasers.find()} <= expected
-    repeated = db.teasers.find_one({"sightings": {"$gt": 1}})
-    assert repeated is not None, "the local site repeats teasers; they must land on one document"
+    repeated = db.teasers.find_one({"observations": {"$gt": 1}})
+    assert repeated is not None, "the local site teases articles on several pages; they land on one document"
 
     (run,) = list(db.crawl_runs.find())
     assert run["spider"] == "merkur" and run["site"] == "merkur.de"

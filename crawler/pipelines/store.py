@@ -12,11 +12,11 @@ from crawler.store.runtime import StoreRuntime
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-KINDS: dict[type, str] = {ArticleItem: "article", TeaserItem: "teaser", RejectItem: "reject"}
+KINDS: dict[type, str] = {ArticleItem: "article", RejectItem: "reject"}
 
 
 class StorePipeline:
-    """Queues articles, teasers and rejects for batched writes; tags each with the run id."""
+    """Queues articles and rejects for batched writes; tags each with the run id."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -27,6 +27,8 @@ class StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, TeaserItem):
+            return item  # written once per article per run by the TeaserPipeline
         kind = KINDS.get(type(item))
         if kind is None:
             raise TypeError(f"StorePipeline cannot store {type(item).__name__}")

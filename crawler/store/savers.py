@@ -17,6 +17,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from crawler.fingerprint import CONTENT_FIELDS, content_hash, short_hash
+from crawler.identity import article_id
 from crawler.store import schema
 
 logger = logging.getLogger(__name__)
@@ -42,11 +43,6 @@ class Saver(Protocol):
     kind: str
 
     def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult: ...
-
-
-def article_id(site: str, publisher_id: str | None, url: str) -> str:
-    """`merkur.de:91234567`; without a publisher id the canonical URL stands in."""
-    return f"{site}:{publisher_id}" if publisher_id else f"{site}:u:{short_hash(url)}"
 
 
 def version_id(aid: str, version: int) -> str:
@@ -107,7 +103,11 @@ class ArticleSaver:
                 article_ops.append(
                     UpdateOne(
                         {"_id": aid},
-                        {"$max": {"last_fetched": fetched_at}, "$addToSet": {"urls": {"$each": urls}}},
+                        {
+                            "$set": {"url": doc["url"]},  # a moved article keeps its content, not its address
+                            "$max": {"last_fetched": fetched_at},
+                            "$addToSet": {"urls": {"$each": urls}},
+                        },
                     )
                 )
                 article_docs.append(doc)
@@ -227,35 +227,68 @@ class ArticleSaver:
 
 
 class TeaserSaver:
-    """One document per teased article: latest text, every placement, first/last seen."""
+    """Merges a run's teaser record (`crawler.teasers.TeaserRecord.to_doc`) into one document per article.
+
+    Placements and variants are maps keyed by a short hash, so one update can raise a count, keep the earliest
+    first_seen (`$min`) and the latest last_seen (`$max`) of each without reading the document first. A record
+    is applied once: its flush id is remembered (the last `FLUSH_MEMORY`) and the filter skips a document that
+    already has it; the upsert then hits the `_id` and fails with a duplicate key, which is told apart from a
+    race between two new inserts by reading the flush ids back.
+    """
 
     kind = "teaser"
+    FLUSH_MEMORY = 20
 
     def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult:
-        ops = []
-        for doc in docs:
-            aid = article_id(doc["site"], doc.get("publisher_id"), doc["url"])
-            seen = doc.get("seen_at") or _now()
-            ops.append(
-                UpdateOne(
-                    {"_id": aid},
-                    {
-                        "$setOnInsert": {"article_id": aid, "site": doc["site"], "first_seen": seen},
-                        "$set": {k: doc.get(k) for k in ("url", "headline", "kicker", "text", "image")},
-                        "$max": {"last_seen": seen},
-                        "$inc": {"sightings": 1},
-                        "$addToSet": {
-                            "placements": {
-                                "page": doc["page_url"],
-                                "block": doc.get("block"),
-                                "position": doc["position"],
-                            }
-                        },
-                    },
-                    upsert=True,
-                )
-            )
-        return _simple_result(db, schema.TEASERS, ops, docs)
+        ops = [
+            UpdateOne({"_id": d["article_id"], "flushes": {"$ne": d["flush_id"]}}, self._update(d), upsert=True)
+            for d in docs
+        ]
+        result = SaveResult()
+        errors, _ = _bulk(db, schema.TEASERS, ops)
+        dups = [docs[i] for i, e in errors.items() if e.get("code") == DUPLICATE_KEY]
+        applied = set()
+        if dups:
+            for stored in db[schema.TEASERS].find({"_id": {"$in": [d["article_id"] for d in dups]}}, {"flushes": 1}):
+                applied.update((stored["_id"], f) for f in stored.get("flushes", []))
+        for index, doc in enumerate(docs):
+            error = errors.get(index)
+            if error is None:
+                result.written += 1
+            elif error.get("code") == DUPLICATE_KEY:
+                if (doc["article_id"], doc["flush_id"]) in applied:
+                    result.count("teasers_already_applied")
+                else:
+                    result.retry.append(doc)  # two upserts of one new _id at once: the second now updates
+            else:
+                result.rejected.append((doc, f"store: {error.get('errmsg', error)}"))
+        return result
+
+    def _update(self, doc: dict[str, Any]) -> dict[str, Any]:
+        latest = {k: doc.get(k) for k in ("url", "headline", "kicker", "text", "image")}
+        first: dict[str, Any] = {"first_seen": doc["first_seen"]}
+        last: dict[str, Any] = {"last_seen": doc["last_seen"]}
+        inc: dict[str, Any] = {"observations": doc["observations"], "runs": int(doc.get("new_run", True))}
+        for key, place in doc["placements"].items():
+            for name in ("page", "block", "block_index", "layout", "position"):
+                latest[f"placements.{key}.{name}"] = place.get(name)
+            first[f"placements.{key}.first_seen"] = place["first_seen"]
+            last[f"placements.{key}.last_seen"] = place["last_seen"]
+            inc[f"placements.{key}.count"] = 1
+        for key, variant in doc["variants"].items():
+            latest[f"variants.{key}.field"] = variant["field"]
+            latest[f"variants.{key}.value"] = variant["value"]
+            first[f"variants.{key}.first_seen"] = variant["first_seen"]
+            last[f"variants.{key}.last_seen"] = variant["last_seen"]
+            inc[f"variants.{key}.count"] = variant["count"]
+        return {
+            "$set": {"article_id": doc["article_id"], "site": doc["site"], **latest},
+            "$min": first,
+            "$max": last,
+            "$inc": inc,
+            "$addToSet": {"urls": {"$each": doc["urls"]}},
+            "$push": {"flushes": {"$each": [doc["flush_id"]], "$slice": -self.FLUSH_MEMORY}},
+        }
 
 
 class RejectSaver:

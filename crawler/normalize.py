@@ -1,0 +1,124 @@
+"""Article normalization: clean text kept for readers, a comparison form for fingerprints and diffs.
+
+Stored text stays as the publisher wrote it (only NFC and collapsed whitespace); `comparable()` is what
+"the same text" means when deciding whether an article changed: typography (quotes, dashes, non-breaking
+and thin spaces, soft hyphens, ellipses) is not an edit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+from crawler.canonical import canonical_url
+from crawler.extract.common import AGENCIES, agency_of, split_authors
+
+_TYPOGRAPHY = str.maketrans(
+    {
+        "\u00a0": " ",  # no-break space
+        "\u2009": " ",  # thin space
+        "\u202f": " ",  # narrow no-break space
+        "\u2007": " ",
+        "\u200b": "",  # zero-width space
+        "\u00ad": "",  # soft hyphen
+        "\u2060": "",  # word joiner
+        "\u201e": '"',  # „
+        "\u201c": '"',  # “
+        "\u201d": '"',  # ”
+        "\u00ab": '"',  # «
+        "\u00bb": '"',  # »
+        "\u201a": "'",  # ‚
+        "\u2018": "'",  # ‘
+        "\u2019": "'",  # ’
+        "\u2039": "'",
+        "\u203a": "'",
+        "\u2013": "-",  # en dash
+        "\u2014": "-",  # em dash
+        "\u2012": "-",
+        "\u2212": "-",  # minus
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2026": "...",  # ellipsis
+    }
+)
+
+FURNITURE = re.compile(
+    r"(?:ist ein Angebot von IPPEN\.MEDIA|Das könnte Sie auch interessieren|Unsere News per Mail|"
+    r"Nach der Registrierung erhalten Sie eine E-Mail|Newsletter abonnieren|Mehr zum Thema:?$|"
+    r"^Lesen Sie auch:|^Auch interessant:|^Weitere Artikel:)",
+    re.I,
+)
+"""Blocks that are page furniture when an extractor let them through; removed, never counted as edits."""
+
+
+def clean_text(text: str | None) -> str | None:
+    """The stored form: NFC, whitespace collapsed, None for empty. Typography is kept."""
+    if text is None:
+        return None
+    text = " ".join(unicodedata.normalize("NFC", str(text)).replace("\u00a0", " ").split())
+    return text or None
+
+
+def comparable(text: str | None) -> str:
+    """The comparison form: the stored form with typography normalized and soft hyphens removed."""
+    return " ".join(unicodedata.normalize("NFC", text or "").translate(_TYPOGRAPHY).split())
+
+
+def to_utc(value: Any) -> datetime | None:
+    """Aware datetimes to UTC; naive ones are refused (None): a time without zone is not a time."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    return None
+
+
+def clean_authors(names: list[str] | None, agency: str | None) -> tuple[list[str], str | None]:
+    """Split bylines into people; agency names found among them move to `agency`."""
+    people: list[str] = []
+    for name in split_authors(names or []):
+        if name.casefold().strip(" ()/.") in AGENCIES:
+            agency = agency or agency_of([name])
+        else:
+            people.append(name)
+    return people, agency
+
+
+def clean_blocks(blocks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    out = []
+    for block in blocks or []:
+        text = clean_text(block.get("text"))
+        if not text or FURNITURE.search(text):
+            continue
+        out.append({**block, "text": text})
+    return out
+
+
+def normalize_article(doc: dict[str, Any]) -> dict[str, Any]:
+    """A normalized copy of an article document (`ArticleItem.to_dict()` form). Pure.
+
+    URLs canonical, text NFC with collapsed whitespace (typography kept: `comparable()` is for comparing),
+    bylines split into people and agency, times in UTC, empty blocks and furniture gone, word count recounted.
+    """
+    out = dict(doc)
+    out["url"] = canonical_url(doc["url"])
+    if doc.get("fetched_url"):
+        out["fetched_url"] = canonical_url(doc["fetched_url"])
+    for field in ("headline", "kicker", "lead", "dateline", "section", "language"):
+        out[field] = clean_text(doc.get(field))
+    out["headline_variants"] = {
+        k: v for k, v in ((k, clean_text(v)) for k, v in (doc.get("headline_variants") or {}).items()) if v
+    }
+    out["body"] = clean_blocks(doc.get("body"))
+    out["authors"], out["agency"] = clean_authors(doc.get("authors"), clean_text(doc.get("agency")))
+    out["tags"] = list(dict.fromkeys(t for t in (clean_text(t) for t in doc.get("tags") or []) if t))
+    out["breadcrumb"] = [b for b in (clean_text(b) for b in doc.get("breadcrumb") or []) if b]
+    out["images"] = [
+        {k: clean_text(v) if isinstance(v, str) and k != "url" else v for k, v in image.items()}
+        for image in doc.get("images") or []
+        if image.get("url")
+    ]
+    for field in ("published", "modified", "fetched_at"):
+        out[field] = to_utc(doc.get(field))
+    out["word_count"] = sum(len(b["text"].split()) for b in out["body"])
+    return out

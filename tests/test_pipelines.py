@@ -1,0 +1,241 @@
+"""Identity, normalization, validation and teaser folding, offline (no Scrapy engine, no database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from crawler.canonical import canonical_url
+from crawler.extract.ippen_listing import extract_teasers
+from crawler.fingerprint import content_hash
+from crawler.identity import article_id
+from crawler.items import ArticleItem, Block, RejectItem, TeaserItem
+from crawler.normalize import comparable, normalize_article
+from crawler.pipelines.normalize import NormalizePipeline
+from crawler.pipelines.validate import ValidatePipeline
+from crawler.teasers import TeaserBook
+
+ARTICLE = "https://www.merkur.de/politik/ukraine-krise-baerbock-kiew-91245736.html"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        ARTICLE + "?utm_source=twitter&utm_medium=social",
+        ARTICLE + "?itm_source=story_detail&itm_medium=interaction_bar#comments",
+        "HTTPS://WWW.MERKUR.DE:443/politik/ukraine-krise-baerbock-kiew-91245736.html",
+        "https://m.merkur.de/politik/ukraine-krise-baerbock-kiew-91245736.html",
+        "https://www.merkur.de/politik/ukraine-krise-baerbock-kiew-91245736.amp.html",
+        "https://www.merkur.de/amp/politik/ukraine-krise-baerbock-kiew-91245736.html",
+        "https://www.merkur.de/politik//ukraine-krise-baerbock-kiew-91245736.html/",
+        ARTICLE + "?fbclid=IwAR0x&gclid=abc",
+    ],
+)
+def test_url_variants_share_one_canonical_form(variant):
+    assert canonical_url(variant) == ARTICLE
+
+
+def test_canonical_url_keeps_what_selects_content():
+    assert canonical_url("https://example.org/search?q=ukraine&page=2") == "https://example.org/search?page=2&q=ukraine"
+    assert canonical_url("http://127.0.0.1:8123/welt/") == "http://127.0.0.1:8123/welt"
+    assert canonical_url("https://example.org:8443/a") == "https://example.org:8443/a"
+
+
+URLS = st.builds(
+    lambda scheme, host, port, segments, query, fragment: (
+        f"{scheme}://{host}{port}/{'/'.join(segments)}{query}{fragment}"
+    ),
+    st.sampled_from(["http", "https", "HTTP"]),
+    st.sampled_from(["www.merkur.de", "m.fr.de", "tz.de", "amp.hna.de", "127.0.0.1", "Example.ORG."]),
+    st.sampled_from(["", ":80", ":443", ":8080"]),
+    st.lists(st.text("abcxyzäöü-_.%20~/ ", min_size=0, max_size=12), max_size=4),
+    st.sampled_from(["", "?a=1", "?utm_source=x&b=2", "?b=2&a=1&itm_medium=y", "?q=%C3%A4&q=2", "?amp"]),
+    st.sampled_from(["", "#top", "#"]),
+)
+
+
+@given(URLS)
+def test_canonicalization_is_idempotent(url):
+    once = canonical_url(url)
+    assert canonical_url(once) == once
+
+
+@given(URLS, st.sampled_from(["utm_campaign=z", "itm_source=a&fbclid=1", "wt_mc=x.y"]), st.booleans())
+def test_canonicalization_is_stable_under_tracking_noise(url, noise, fragment):
+    base = url.split("#")[0].strip()
+    noisy = base + ("&" if "?" in base else "?") + noise + ("#frag" if fragment else "")
+    assert canonical_url(noisy) == canonical_url(base)
+
+
+def article(**fields) -> ArticleItem:
+    values = {
+        "url": ARTICLE + "?utm_source=feed",
+        "site": "merkur.de",
+        "headline": "Droht die Eskalation?",
+        "publisher_id": "91245736",
+        "body": [Block("paragraph", "Kiew – Die Lage ist „ernst“.")],
+        "published": datetime(2022, 1, 17, 16, 3, tzinfo=timezone(timedelta(hours=1))),
+        "fetched_at": datetime(2022, 1, 17, 18, 0, tzinfo=UTC),
+    }
+    values.update(fields)
+    return ArticleItem(**values)
+
+
+def test_normalization_keeps_the_text_and_compares_without_typography():
+    doc = normalize_article(
+        article(
+            headline="  Droht\u00a0die  Eskalation? ",
+            body=[
+                Block("paragraph", "Kiew \u2013 Die Lage ist \u201eernst\u201c."),
+                Block("paragraph", "   "),
+                Block("paragraph", "*Merkur.de ist ein Angebot von IPPEN.MEDIA"),
+            ],
+            authors=["Von: Nadja Zinsmeister und dpa"],
+            published=datetime(2022, 1, 17, 16, 3, tzinfo=timezone(timedelta(hours=1))),
+        ).to_dict()
+    )
+    assert doc["url"] == ARTICLE
+    assert doc["headline"] == "Droht die Eskalation?"
+    assert doc["body"] == [{"kind": "paragraph", "text": "Kiew \u2013 Die Lage ist \u201eernst\u201c."}]
+    assert comparable(doc["body"][0]["text"]) == 'Kiew - Die Lage ist "ernst".'
+    assert doc["authors"] == ["Nadja Zinsmeister"] and doc["agency"] == "dpa"
+    assert doc["published"] == datetime(2022, 1, 17, 15, 3, tzinfo=UTC)
+    assert doc["word_count"] == 6
+
+
+def test_content_hash_ignores_typography_whitespace_and_fetch_facts():
+    plain = normalize_article(article(body=[Block("paragraph", 'Kiew - Die Lage ist "ernst".')]).to_dict())
+    fancy = normalize_article(
+        article(
+            url=ARTICLE + "?itm_source=x",
+            body=[Block("paragraph", "Kiew\u00a0\u2013 Die Lage ist\n\u201eernst\u201c.")],
+            fetched_at=datetime(2023, 1, 1, tzinfo=UTC),
+            html_hash="other",
+        ).to_dict()
+    )
+    assert content_hash(plain) == content_hash(fancy)
+    edited = normalize_article(article(body=[Block("paragraph", 'Kiew - Die Lage ist "sehr ernst".')]).to_dict())
+    assert content_hash(edited) != content_hash(plain)
+
+
+def test_a_naive_date_is_not_stored_as_a_time():
+    doc = normalize_article(article(published=datetime(2022, 1, 17, 16, 3)).to_dict())
+    assert doc["published"] is None
+
+
+def test_normalize_pipeline_returns_a_normalized_item_with_its_hash():
+    pipeline = NormalizePipeline.from_crawler(get_crawler())
+    item = pipeline.process_item(article(authors=["Von: A. Muster, B. Beispiel"]))
+    assert isinstance(item, ArticleItem) and item.url == ARTICLE
+    assert item.authors == ["A. Muster", "B. Beispiel"]
+    assert item.content_hash == content_hash(item.to_dict())
+    assert isinstance(item.body[0], Block)
+    teaser = TeaserItem(url=ARTICLE, site="merkur.de", headline="h", page_url="https://www.merkur.de/", position=1)
+    assert pipeline.process_item(teaser) is teaser
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"headline": None}, "no headline"),
+        ({"body": [], "lead": None}, "empty body"),
+        ({"published": None, "fetched_at": None}, "no date and no fetch time"),
+        ({"url": "/relative/path-1.html"}, "no absolute http(s) URL"),
+        ({"headline": "", "body": []}, "no headline; empty body"),
+    ],
+)
+def test_invalid_articles_become_rejects_with_reason_and_item(fields, reason):
+    crawler = get_crawler()
+    crawler.stats.open_spider()
+    result = ValidatePipeline.from_crawler(crawler).process_item(article(**fields))
+    assert isinstance(result, RejectItem)
+    assert result.reason.startswith("invalid article: " + reason)
+    assert result.item["site"] == "merkur.de" and "headline" in result.item
+    assert crawler.stats.get_value(f"newsmon/invalid/{reason.split(';')[0].split(' (')[0]}") == 1
+
+
+def test_a_valid_article_passes_validation_unchanged():
+    item = article(body=[], lead="Nur ein Vorspann.")
+    assert ValidatePipeline.from_crawler(get_crawler()).process_item(item) is item
+
+
+def test_article_identity_is_the_publisher_id_else_the_url():
+    assert article_id("merkur.de", "91245736", ARTICLE) == "merkur.de:91245736"
+    assert article_id("example.org", None, "https://example.org/a").startswith("example.org:u:")
+    assert article_id("example.org", None, "https://example.org/a") != article_id(
+        "example.org", None, "https://example.org/b"
+    )
+
+
+def test_teasers_of_the_real_section_page_fold_to_one_record_per_article(fixtures_dir: Path):
+    html = (fixtures_dir / "listings" / "deichstube_news_2017_12_18.html").read_text(encoding="utf-8")
+    page = "https://www.deichstube.de/news/"
+    teasers = extract_teasers(html, page, "deichstube.de", seen_at=datetime(2017, 12, 18, tzinfo=UTC))
+    articles = {t.publisher_id for t in teasers}
+    assert len(articles) >= 9
+
+    book = TeaserBook()
+    kept = [t for t in teasers if book.observe(article_id(t.site, t.publisher_id, t.url), t.to_dict())]
+    assert len(kept) == len(articles) == len(book)
+    # The first (reading-order) teaser of each article is its observation on this page.
+    firsts = {}
+    for t in teasers:
+        firsts.setdefault(t.publisher_id, t)
+    assert kept == list(firsts.values())
+    # A second read of the same page in the same run adds nothing.
+    assert not any(book.observe(article_id(t.site, t.publisher_id, t.url), t.to_dict()) for t in teasers)
+    records = book.take()
+    assert all(r.observations == 1 and len(r.placements) == 1 for r in records)
+    assert len(book) == 0
+
+
+def test_teaser_variants_are_kept_apart_and_typography_is_not_a_variant():
+    book = TeaserBook()
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    for n, (page, headline) in enumerate(
+        [("https://x.de/", "A \u201eB\u201c"), ("https://x.de/welt", 'A "B"'), ("https://x.de/politik", "A C")]
+    ):
+        book.observe(
+            "x.de:1",
+            {
+                "url": "https://x.de/a-1.html",
+                "site": "x.de",
+                "page_url": page,
+                "position": n + 1,
+                "headline": headline,
+                "seen_at": t0 + timedelta(minutes=n),
+            },
+        )
+    (record,) = book.take()
+    assert record.observations == 3 and len(record.placements) == 3
+    headlines = sorted((v["value"], v["count"]) for v in record.variants.values() if v["field"] == "headline")
+    assert headlines == [("A C", 1), ("A \u201eB\u201c", 2)]
+    assert (record.first_seen, record.last_seen) == (t0, t0 + timedelta(minutes=2))
+
+
+def test_teaser_pipeline_drops_repeats_on_a_page_only():
+    from crawler.pipelines.teasers import TeaserPipeline
+
+    crawler = get_crawler()
+    crawler.stats.open_spider()
+    pipeline = TeaserPipeline.from_crawler(crawler)
+    make = lambda page, pos: TeaserItem(  # noqa: E731 - a two-line factory reads better inline
+        url=ARTICLE + "?itm_source=teaser",
+        site="merkur.de",
+        headline="h",
+        page_url=page,
+        position=pos,
+        publisher_id="91245736",
+    )
+    assert pipeline.process_item(make("https://www.merkur.de/", 1)).url == ARTICLE
+    with pytest.raises(DropItem):
+        pipeline.process_item(make("https://www.merkur.de/", 7))
+    assert pipeline.process_item(make("https://www.merkur.de/politik/", 3)).page_url == "https://www.merkur.de/politik"
+    assert crawler.stats.get_value("newsmon/teasers/repeated_on_page") == 1
+    assert len(pipeline.book) == 1

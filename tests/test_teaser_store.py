@@ -1,0 +1,84 @@
+"""The teaser saver against the real (embedded or MONGO_URI) server: merges across runs, idempotent, A/B kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from crawler.store.savers import TeaserSaver
+from crawler.teasers import TeaserBook
+
+T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
+AID = "merkur.de:91245736"
+URL = "https://www.merkur.de/politik/ukraine-91245736.html"
+
+
+def run(headlines_by_page: dict[str, str], at: datetime, run_id: str) -> list[dict]:
+    """One run's teaser documents as the pipeline hands them to the store."""
+    book = TeaserBook()
+    for position, (page, headline) in enumerate(headlines_by_page.items(), start=1):
+        book.observe(
+            AID,
+            {
+                "url": URL,
+                "site": "merkur.de",
+                "page_url": page,
+                "position": position,
+                "block": "prio",
+                "headline": headline,
+                "kicker": "Ukraine-Krise",
+                "seen_at": at,
+            },
+        )
+    return [r.to_doc(f"{run_id}:1", run_id) for r in book.take()]
+
+
+def test_runs_merge_into_one_document_with_placements_and_variants(db):
+    saver = TeaserSaver()
+    pages = {
+        "https://www.merkur.de/": "Droht die Eskalation?",
+        "https://www.merkur.de/politik": "Droht die Eskalation?",
+    }
+    assert saver.save(db, run(pages, T0, "r1")).written == 1
+    assert saver.save(db, run(pages, T0 + timedelta(hours=1), "r2")).written == 1
+    # An A/B test on the homepage flips the headline, then flips it back.
+    flipped = {**pages, "https://www.merkur.de/": "Baerbock in Kiew: Droht die Eskalation?"}
+    saver.save(db, run(flipped, T0 + timedelta(hours=2), "r3"))
+    saver.save(db, run(pages, T0 + timedelta(hours=3), "r4"))
+
+    (doc,) = list(db.teasers.find())
+    assert doc["_id"] == AID and doc["runs"] == 4 and doc["observations"] == 8
+    assert (doc["first_seen"], doc["last_seen"]) == (T0, T0 + timedelta(hours=3))
+    assert doc["headline"] == "Droht die Eskalation?"
+    headlines = {v["value"]: v for v in doc["variants"].values() if v["field"] == "headline"}
+    assert {k: v["count"] for k, v in headlines.items()} == {
+        "Droht die Eskalation?": 7,
+        "Baerbock in Kiew: Droht die Eskalation?": 1,
+    }
+    ab = headlines["Baerbock in Kiew: Droht die Eskalation?"]
+    assert ab["first_seen"] == ab["last_seen"] == T0 + timedelta(hours=2)
+    kickers = [v for v in doc["variants"].values() if v["field"] == "kicker"]
+    assert [(k["value"], k["count"]) for k in kickers] == [("Ukraine-Krise", 8)]
+    places = sorted((p["page"], p["position"], p["count"]) for p in doc["placements"].values())
+    assert places == [("https://www.merkur.de/", 1, 4), ("https://www.merkur.de/politik", 2, 4)]
+    assert all(p["first_seen"] == T0 and p["last_seen"] == T0 + timedelta(hours=3) for p in doc["placements"].values())
+
+
+def test_a_replayed_write_changes_nothing(db):
+    saver = TeaserSaver()
+    docs = run({"https://www.merkur.de/": "Droht die Eskalation?"}, T0, "r1")
+    saver.save(db, [dict(d) for d in docs])
+    before = db.teasers.find_one({"_id": AID})
+    again = saver.save(db, [dict(d) for d in docs])  # a retry after a lost acknowledgement, or a spool replay
+    assert again.written == 0 and not again.retry and not again.rejected
+    assert again.counts == {"teasers_already_applied": 1}
+    assert db.teasers.find_one({"_id": AID}) == before
+
+
+def test_an_early_flush_in_a_run_counts_the_run_once(db):
+    saver = TeaserSaver()
+    first = run({"https://www.merkur.de/": "A"}, T0, "r1")
+    second = [{**d, "flush_id": "r1:2", "new_run": False} for d in run({"https://www.merkur.de/welt": "A"}, T0, "r1")]
+    saver.save(db, first)
+    saver.save(db, second)
+    doc = db.teasers.find_one({"_id": AID})
+    assert doc["runs"] == 1 and doc["observations"] == 2 and len(doc["placements"]) == 2
