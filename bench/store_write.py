@@ -21,6 +21,7 @@ from pymongo import MongoClient, monitoring
 from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
 from crawler.store.spool import Spool
 from crawler.store.writer import BatchWriter
+from crawler.teasers import TeaserBook
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PARAGRAPH = (
@@ -44,7 +45,7 @@ class CommandCounter(monitoring.CommandListener):
 
 
 def items(n: int, offset: int) -> list[tuple[str, dict]]:
-    """Half articles (a realistic body of 12 paragraphs), half teasers, like a crawl's stream."""
+    """Half articles (a realistic body of 12 paragraphs), half teaser records (as the teaser pipeline writes)."""
     out: list[tuple[str, dict]] = []
     for i in range(offset, offset + n):
         pid = str(90000000 + i)
@@ -67,20 +68,19 @@ def items(n: int, offset: int) -> list[tuple[str, dict]]:
                 )
             )
         else:
-            out.append(
-                (
-                    "teaser",
-                    {
-                        "url": url,
-                        "site": "merkur.de",
-                        "publisher_id": pid,
-                        "headline": f"Teaser {i}",
-                        "page_url": "https://www.merkur.de/",
-                        "position": i % 50,
-                        "seen_at": T0,
-                    },
-                )
+            book = TeaserBook()
+            book.observe(
+                f"merkur.de:{pid}",
+                {
+                    "url": url,
+                    "site": "merkur.de",
+                    "headline": f"Teaser {i}",
+                    "page_url": "https://www.merkur.de/",
+                    "position": i % 50,
+                    "seen_at": T0,
+                },
             )
+            out.append(("teaser", book.take()[0].to_doc(f"bench:{i}", "bench")))
     return out
 
 

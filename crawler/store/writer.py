@@ -71,7 +71,7 @@ class BatchWriter:
         self.uri = uri
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
-        self.retries = retries
+        self.retries = max(1, retries)  # 0 or less would mean: never write
         self.backoff = backoff
         self.savers = {s.kind: s for s in (savers or default_savers())}
         self.stats = WriterStats()
