@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: venv test lint format demo bench db-stop clean
+.PHONY: venv browser test lint format demo bench bench-render db-stop clean
 
 venv: $(STAMP)
 
@@ -23,7 +23,22 @@ $(STAMP): pyproject.toml
 	"$(PY)" -m pip install --quiet -e '.[dev]'; \
 	touch "$(STAMP)"
 
-test: venv
+# Chromium for rendering JS pages (crawler/render): Debian's package, installed when missing and we may.
+BROWSER ?= $(or $(NEWSMON_BROWSER_PATH),/usr/lib/chromium/chromium)
+browser:
+	@set -uo pipefail; \
+	if [ -x "$(BROWSER)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	else echo "make browser: $(BROWSER) is missing; install Debian's chromium (apt-get install -y chromium)" \
+	  "as root, or set NEWSMON_BROWSER_PATH; rendering tests will fail until then" >&2; exit 0; fi; \
+	echo "Installing Debian's chromium for rendering"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	  { $$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "make browser: could not install chromium; rendering tests will fail" >&2
+
+test: venv browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -41,6 +56,9 @@ demo: venv
 
 bench: venv
 	$(PY) bench/store_write.py
+
+bench-render: venv browser
+	$(PY) bench/render.py
 
 db-stop: venv
 	$(VENV)/bin/newsmon db stop

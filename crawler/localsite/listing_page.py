@@ -15,7 +15,7 @@ from lxml import etree
 
 from crawler.localsite.content import SECTIONS, ArticleSpec
 from crawler.localsite.markup import Element, by_class, clone, one, parse, set_text
-from crawler.localsite.scripted import LISTING_PATH, PREFIX, script_listing
+from crawler.localsite.scripted import LISTING_PATH, MIXED_PATH, PREFIX, script_listing
 from crawler.localsite.teasers import LOAD_MORE_CONTAINER, TeaserKit
 
 OLD_TITLE = "Werder Bremen: Alle aktuellen News, Storys und Interviews - Merkur.de"
@@ -174,14 +174,17 @@ class ListingTemplate:
         description = f"Aktuelle Nachrichten aus dem Ressort {name} bei Merkur.de."
         return Listing(path, title, name, description, slug, f"/{slug}/rssfeed.rdf", containers)
 
-    def scripted(self, articles: list[ArticleSpec]) -> Listing:
-        """`/js/`: every article, newest first, in containers of PAGE_SIZE, linking the scripted article pages."""
-        containers = [
-            self.kit.container(
-                self._teasers(articles[i : i + PAGE_SIZE], i, prefix=PREFIX), container_id=str(417000 + i)
-            )
-            for i in range(0, len(articles), PAGE_SIZE)
+    def scripted(self, articles: list[ArticleSpec], mixed: bool = False) -> Listing:
+        """`/js/`: every article, newest first, in containers of PAGE_SIZE, linking the scripted article pages;
+        `mixed` (`/js/mixed/`): every other teaser links the plain article page instead."""
+        teasers = [
+            self._teasers([spec], n, prefix="" if mixed and n % 2 else PREFIX)[0] for n, spec in enumerate(articles)
         ]
+        containers = [
+            self.kit.container(teasers[i : i + PAGE_SIZE], container_id=str(417000 + i))
+            for i in range(0, len(teasers), PAGE_SIZE)
+        ]
+        path = MIXED_PATH if mixed else LISTING_PATH
         title = "Alle Artikel (Skript) - Merkur.de"
         description = "Alle Artikel, von einem Skript in die Seite gesetzt."
-        return Listing(LISTING_PATH, title, "Alle Artikel", description, None, "/rssfeed.rdf", containers)
+        return Listing(path, title, "Alle Artikel", description, None, "/rssfeed.rdf", containers)

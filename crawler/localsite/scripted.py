@@ -2,8 +2,9 @@
 
 Under `/js/` the site serves pages that need JavaScript, built from the same real markup as the plain pages:
 
-- `/js/` lists every article; its teaser containers are not in the HTML but in an inline JSON script
-  (`<script type="application/json" id="newsmon-teasers">`), and a script puts them into the page's column;
+- `/js/` lists every article (`/js/mixed/` too, every other teaser linking the plain page); its teaser
+  containers are not in the HTML but in an inline JSON script (`<script type="application/json"
+  id="newsmon-teasers">`), and a script puts them into the page's column;
 - `/js/<section>/<slug>-<id>.html` is the article page whose body (paragraphs, crossheads, figure, ad slots)
   sits in an inline JSON script (`id="newsmon-story"`) and is inserted after the lead once the DOM is loaded.
 
@@ -20,6 +21,8 @@ from crawler.localsite.markup import Element, fragment, one
 PREFIX = "/js"
 """Path prefix of the scripted variants."""
 LISTING_PATH = f"{PREFIX}/"
+MIXED_PATH = f"{PREFIX}/mixed/"
+"""Like LISTING_PATH, but every other teaser links the plain article page."""
 
 _INSERT_TEASERS = (
     "(function(){var s=document.getElementById('newsmon-teasers');var c=s.parentNode;"

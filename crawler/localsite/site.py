@@ -372,8 +372,9 @@ class LocalSite:
             listing = self._listing_page.home(articles, most_read)
             html = self._listing_page.render(listing, base, self.intern_path)
             return self._page(html, HTML, self._newest(articles[:40]))
-        if path == scripted.LISTING_PATH:
-            html = self._listing_page.render(self._listing_page.scripted(articles), base, None, scripted=True)
+        if path in (scripted.LISTING_PATH, scripted.MIXED_PATH):
+            listing = self._listing_page.scripted(articles, mixed=path == scripted.MIXED_PATH)
+            html = self._listing_page.render(listing, base, None, scripted=True)
             return self._page(html, HTML, self._newest(articles[:40]))
         if path.startswith(scripted.PREFIX + "/") and (match := ARTICLE_PATH.match(path.removeprefix(scripted.PREFIX))):
             return self._article(path, int(match.group(1)), articles, base, scripted.PREFIX)

@@ -60,6 +60,12 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
     async def _maybe_launch_in_thread(self) -> None:
         """At engine start scrapy-playwright starts its driver; newsmon waits for the first rendered request."""
 
+    async def close(self) -> None:
+        if self._started:
+            await super().close()  # contexts, browser, driver
+        else:
+            await HTTP11DownloadHandler.close(self)
+
     async def download_request(self, request: Request) -> Response:
         if not request.meta.get("playwright"):
             return await HTTP11DownloadHandler.download_request(self, request)

@@ -1,0 +1,196 @@
+"""Rendering decisions, offline: the policy per run/site/kind/request, the fallback, the memory, request
+blocking, the add-on's settings and the browser lookup. Crawls with a real browser: test_crawl_rendered.py."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
+
+from crawler.config import OPTIONS
+from crawler.localsite import LocalSite
+from crawler.render import BrowserNotFound, RenderMemory, RenderPolicy, find_browser
+from crawler.render.addon import HANDLER, RenderAddon
+from crawler.render.blocking import RequestBlocker, is_third_party
+from crawler.render.browser import DEFAULT_BROWSER_ARGS, DEFAULT_BROWSER_PATH, launch_options
+from crawler.render.policy import FALLBACK_META, RENDER_META
+from crawler.sites import IPPEN_SITES, Site, SiteConfigError, site_from_dict
+from spiders.ippen import MerkurSpider
+
+BASE = "http://127.0.0.1:8800"
+SITE = IPPEN_SITES["merkur.de"]
+
+
+def response(url: str, body: str, request: Request | None = None, rendered: bool = False) -> HtmlResponse:
+    return HtmlResponse(
+        url=url,
+        body=body.encode(),
+        encoding="utf-8",
+        request=request or Request(url),
+        flags=["playwright"] if rendered else [],
+    )
+
+
+# -- modes -----------------------------------------------------------------------------------------------------
+def test_site_render_setting_is_a_mode_or_a_mode_per_page_kind():
+    base = {"key": "example.org", "base_url": "https://example.org", "article_pattern": r"/\d+$"}
+    assert site_from_dict(base).render == "auto"
+    assert site_from_dict({**base, "render": "always"}).render == "always"
+    assert site_from_dict({**base, "render": {"listing": "always"}}).render == {"listing": "always"}
+    for bad in ("sometimes", {"listing": "maybe"}, {"frontpage": "always"}, 3):
+        with pytest.raises(SiteConfigError, match="render"):
+            site_from_dict({**base, "render": bad})
+
+
+def test_the_run_mode_overrides_the_site_and_auto_follows_it():
+    per_kind = Site("example.org", "https://example.org", render={"listing": "always", "article": "never"})
+    auto = RenderPolicy(per_kind)
+    assert auto.meta("listing") == {"playwright": True, RENDER_META: True}
+    assert auto.meta("article") == {}
+    assert RenderPolicy(per_kind, "never").meta("listing") == {}
+    assert RenderPolicy(per_kind, "always").meta("article")["playwright"] is True
+    assert RenderPolicy(SITE).meta("listing") == {}, "auto sites start plain"
+    assert RenderPolicy(SITE, "never").meta("article", render=True) == {}, "never means no browser at all"
+    with pytest.raises(ValueError, match="NEWSMON_RENDER"):
+        RenderPolicy(SITE, "sometimes")
+
+
+def test_a_plain_page_without_teasers_is_fetched_again_rendered_and_the_site_remembered():
+    policy = RenderPolicy(SITE)
+    plain = response(f"{BASE}/js/", "<html></html>")
+    extra = policy.retry_rendered("listing", plain, "no teasers")
+    assert extra == {FALLBACK_META: "no teasers"}
+    assert not policy.should_render("listing"), "remembered only once rendering helped"
+
+    again = Request(f"{BASE}/js/", meta={**policy.meta("listing", True), **extra})
+    rendered = response(f"{BASE}/js/", "<html></html>", again, rendered=True)
+    assert policy.retry_rendered("listing", rendered, "no teasers") is None, "a rendered page is not retried"
+    policy.rendered_page_read("listing", rendered)
+    assert policy.should_render("listing") and not policy.should_render("article")
+
+
+def test_no_fallback_when_the_site_or_the_request_says_so():
+    plain = response(f"{BASE}/js/", "<html></html>")
+    assert RenderPolicy(Site("a.de", "https://a.de", render="never")).retry_rendered("listing", plain, "x") is None
+    assert RenderPolicy(SITE, "always").retry_rendered("listing", plain, "x") is None
+    refused = response(f"{BASE}/js/", "<html></html>", Request(f"{BASE}/js/", meta={RENDER_META: False}))
+    assert RenderPolicy(SITE).retry_rendered("listing", refused, "x") is None
+
+
+def test_spider_renders_the_scripted_listing_then_its_articles():
+    """Routing on the local site's real pages, offline: plain /js/ has no teasers, rendered it has (simulated by
+    the plain page's teasers, as a browser shows them)."""
+    site = LocalSite(n_articles=4)
+    spider = MerkurSpider(base_url=BASE)
+    scripted = site.respond("/js/").body.decode()
+    (again,) = list(spider.parse_listing(response(f"{BASE}/js/", scripted)))
+    assert isinstance(again, Request) and again.meta["playwright"] and again.meta[FALLBACK_META] == "no teasers"
+
+    shown = site.respond("/").body.decode()  # what a browser shows: teasers in the page
+    out = list(spider.parse_listing(response(f"{BASE}/js/", shown, again, rendered=True)))
+    articles = [r for r in out if isinstance(r, Request)]
+    assert articles and not any(r.meta.get("playwright") for r in articles), "articles start plain"
+    assert spider.render.should_render("listing") and spider.listing_request(f"{BASE}/").meta["playwright"]
+
+
+# -- memory ----------------------------------------------------------------------------------------------------
+def test_memory_is_kept_in_the_data_dir_and_forgotten_when_old(tmp_path: Path):
+    path = tmp_path / "render.json"
+    memory = RenderMemory(path, timedelta(days=7))
+    assert memory.remember("merkur.de", "article") and not memory.remember("merkur.de", "article")
+    memory.save()
+    assert RenderMemory(path, timedelta(days=7)).needs("merkur.de", "article")
+    assert not RenderMemory(path, timedelta(days=7)).needs("merkur.de", "listing")
+
+    old = (datetime.now(UTC) - timedelta(days=8)).isoformat()
+    path.write_text(json.dumps({"merkur.de": {"article": old}, "tz.de": {"listing": "garbage"}}))
+    assert RenderMemory(path, timedelta(days=7)).as_dict() == {}
+
+    other = RenderMemory(path, timedelta(days=7))
+    other.remember("tz.de", "listing")
+    memory.remember("fr.de", "listing")
+    other.save()
+    memory.save()  # merges: what another crawl wrote meanwhile stays
+    assert set(RenderMemory(path, timedelta(days=7)).as_dict()) == {"merkur.de", "tz.de", "fr.de"}
+
+
+def test_unreadable_memory_file_is_ignored(tmp_path: Path):
+    path = tmp_path / "render.json"
+    path.write_text("{not json")
+    assert RenderMemory(path, timedelta(days=1)).as_dict() == {}
+
+
+# -- what the browser may load ---------------------------------------------------------------------------------
+def fake_request(url: str, kind: str, page_url: str, navigation: bool = False, child_frame: bool = False):
+    main = SimpleNamespace(url=page_url)
+    frame = SimpleNamespace(parent_frame=main if child_frame else None, page=SimpleNamespace(main_frame=main))
+    return SimpleNamespace(url=url, resource_type=kind, frame=frame, is_navigation_request=lambda: navigation)
+
+
+def test_images_fonts_media_and_other_sites_are_blocked():
+    block = RequestBlocker.from_settings(Settings({}))
+    page = "https://www.merkur.de/politik/x-91234567.html"
+    assert block(fake_request(page, "document", "about:blank", navigation=True)) is False
+    assert block(fake_request("https://www.merkur.de/bilder/a.jpg", "image", page)) is True
+    assert block(fake_request("https://www.merkur.de/f.woff2", "font", page)) is True
+    assert block(fake_request("https://www.merkur.de/v.mp4", "media", page)) is True
+    assert block(fake_request("https://www.merkur.de/app.js", "script", page)) is False
+    assert block(fake_request("https://static.merkur.de/app.js", "script", page)) is False
+    assert block(fake_request("https://securepubads.g.doubleclick.net/tag.js", "script", page)) is True
+    assert block(fake_request("https://www.youtube.com/embed/x", "document", page, True, child_frame=True)) is True
+    assert is_third_party("http://127.0.0.2/x", "http://127.0.0.1/") and not is_third_party("data:x", "http://a/")
+
+    lenient = RequestBlocker.from_settings(
+        Settings({"NEWSMON_RENDER_ALLOW_THIRD_PARTY": True, "NEWSMON_RENDER_BLOCK_TYPES": "image"})
+    )
+    assert lenient(fake_request("https://securepubads.g.doubleclick.net/tag.js", "script", page)) is False
+    assert lenient(fake_request("https://www.merkur.de/f.woff2", "font", page)) is False
+
+
+# -- settings and browser --------------------------------------------------------------------------------------
+def test_addon_registers_the_handler_and_maps_settings_unless_rendering_is_off():
+    settings = Settings({"NEWSMON_BROWSER_PATH": "/opt/chrome", "NEWSMON_RENDER_MAX_PAGES": 2})
+    settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", 5000, priority="project")
+    RenderAddon().update_settings(settings)
+    assert settings.getdict("DOWNLOAD_HANDLERS") == {"http": HANDLER, "https": HANDLER}
+    options = settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")
+    assert options["executable_path"] == "/opt/chrome" and "--disable-quic" in options["args"]
+    assert settings.getint("PLAYWRIGHT_MAX_CONTEXTS") == 1
+    assert settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT") == 2
+    assert settings.getint("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 5000, "a project's own setting wins"
+
+    off = Settings({"NEWSMON_RENDER": "never"})
+    RenderAddon().update_settings(off)
+    assert not off.getdict("DOWNLOAD_HANDLERS") and off.get("PLAYWRIGHT_LAUNCH_OPTIONS") is None
+    with pytest.raises(ValueError, match="NEWSMON_RENDER"):
+        RenderAddon().update_settings(Settings({"NEWSMON_RENDER": "sometimes"}))
+
+
+def test_launch_defaults_are_the_documented_ones():
+    defaults = {opt.setting: opt.default for opt in OPTIONS}
+    assert defaults["NEWSMON_BROWSER_PATH"] == DEFAULT_BROWSER_PATH
+    assert defaults["NEWSMON_BROWSER_ARGS"] == DEFAULT_BROWSER_ARGS
+    assert launch_options(Settings({}))["args"] == DEFAULT_BROWSER_ARGS.split()
+
+
+def test_a_missing_browser_names_what_to_install(tmp_path: Path):
+    with pytest.raises(BrowserNotFound, match=r"apt-get install -y chromium.*NEWSMON_BROWSER_PATH"):
+        find_browser(Settings({"NEWSMON_BROWSER_PATH": str(tmp_path / "chromium")}))
+    not_executable = tmp_path / "chrome"
+    not_executable.write_text("")
+    with pytest.raises(BrowserNotFound, match="not executable"):
+        find_browser(Settings({"NEWSMON_BROWSER_PATH": str(not_executable)}))
+
+
+def test_chromium_is_installed_for_rendering():
+    """CI installs Debian's chromium (`make browser`, a dependency of `make test`)."""
+    try:
+        find_browser()
+    except BrowserNotFound as exc:
+        pytest.fail(f"rendering needs a browser: {exc}")
