@@ -15,8 +15,9 @@ The first rule that holds gives the class (`RULES`, in order):
 4. `correction_notice`: the new text carries a correction or update notice that the old did not
    (`CORRECTION_NOTICES`: "Korrektur:", "In einer früheren Version ...", "Anmerkung der Redaktion",
    "Update:", "Aktualisiert:" followed by text, "Transparenzhinweis", ...).
-5. `update`: a fact changed in place: replaced words carry other numbers, weekdays or months (`fact_of`):
-   "5 Tote" → "7 Tote", "am Dienstag" → "am Mittwoch".
+5. `update`: a fact changed in place: replaced words carry other numbers, weekdays or months (`fact_of`)
+   than the words they replace: "5 Tote" → "7 Tote", "am Dienstag" → "am Mittwoch", "vergangene Woche" →
+   "vergangenen 2 Wochen". (Text only inserted, numbers or not, is an `addition`.)
 6. `addition`: text was added and little or nothing removed (removed words <= 1/4 of added words).
 7. `removal`: text was removed and little or nothing added (the mirror rule).
 8. `rewording`: everything else.
@@ -150,7 +151,7 @@ class Facts:
             if op["op"] == "replace":
                 olds = [fact for fact in map(fact_of, comparable(op["old"]).split()) if fact]
                 news = [fact for fact in map(fact_of, comparable(op["new"]).split()) if fact]
-                if olds and news and olds != news:
+                if olds != news:
                     return True
         return False
 
