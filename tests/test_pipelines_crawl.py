@@ -106,3 +106,12 @@ def test_an_unreadable_article_is_kept_as_a_reject_and_the_crawl_goes_on(site, m
     (reject,) = list(db.rejects.find())
     assert reject["url"] == base_url + broken.path and reject["reason"] == "extraction: empty body"
     assert stored_ids(db) == {f"merkur.de:{a.id}" for a in local.articles} - {f"merkur.de:{broken.id}"}
+
+
+def test_a_teaser_of_a_new_article_brings_the_article_in(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    crawl(base_url, mongo_uri, db, tmp_path)
+    new_id = local.add_article(headline="Eilmeldung: Waffenruhe vereinbart", section="politik")
+    crawl(base_url, mongo_uri, db, tmp_path)
+    assert db.teasers.find_one({"_id": f"merkur.de:{new_id}"})["runs"] == 1
+    assert db.articles.find_one({"_id": f"merkur.de:{new_id}"})["headline"] == "Eilmeldung: Waffenruhe vereinbart"
