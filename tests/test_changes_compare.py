@@ -105,9 +105,11 @@ def test_a_headline_turned_into_droht_die_eskalation_is_one_change_with_its_vari
 def test_a_variant_that_changes_differently_is_its_own_change(site: LocalSite) -> None:
     old = fetch(site)
     new = edit(site, seo_title="Blinken trifft Baerbock: Droht die Eskalation?")
-    changes = editorial(compare_versions(old, new))
-    assert changes and all(c.field.startswith("headline_variants.") for c in changes)
-    assert {c.edit_class for c in changes} == {EditClass.HEADLINE_CHANGE}
+    [change] = editorial(compare_versions(old, new))
+    assert change.field.startswith("headline_variants.") and change.edit_class is EditClass.HEADLINE_CHANGE
+    assert change.new == "Blinken trifft Baerbock: Droht die Eskalation?"
+    assert "headline_variants.h1" not in change.also and "headline_variants.og_title" not in change.also
+    assert len(change.also) == 2  # the page's <title>, JSON-LD and share title are the SEO title: one change
 
 
 def test_an_appended_correction_notice_and_a_typo_fix_are_two_changes(site: LocalSite) -> None:

@@ -21,6 +21,7 @@ from crawler.changes.noise import comparable_text, is_noise, tokens
         "Lesezeit: 3 Min.",
         "Anzeige",
         "Gerade eben",
+        "Heute, 10:15 Uhr",
     ],
 )
 def test_volatile_texts_are_noise(text: str) -> None:

@@ -4,9 +4,10 @@ Text is compared word by word on its comparison form with volatile fragments lef
 (`crawler.changes.noise.tokens`), so typography, whitespace and "vor 5 Minuten" are never changes.
 
 Choices made for consumers of the change feed:
-- Each headline variant is its own field (`headline_variants.og_title`), but a variant that changed exactly as
-  the headline did (same old and same new text) is folded into the headline's change and named in its `also`:
-  one edit of the headline gives one change, not six.
+- Each headline variant is its own field (`headline_variants.og_title`), but variants that changed exactly as
+  the headline did (same old and same new text) are folded into the headline's change and named in its `also`
+  (one edit of the headline gives one change, not six); variants that changed alike among themselves are
+  folded into the first of them the same way.
 - The body gives one change per *edited passage*: blocks are aligned (a block matches the old block it is most
   like), and each run of changed blocks is one `FieldChange` with field `body`, the old and new text of just
   those blocks (joined by a blank line), their word diff, its own edit class and `location` (block indexes
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
 from typing import Any
@@ -171,22 +172,23 @@ def field_presence(doc: Mapping[str, Any]) -> dict[str, bool]:
 
 # -- parts ---------------------------------------------------------------------------------------------------------
 def _headline_group(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[FieldChange]:
+    """Kicker, headline and variants; identical edits folded into the headline's change, or else the first
+    variant's (variants in name order)."""
     kicker = compare_text("kicker", old.get("kicker"), new.get("kicker"))
     headline = compare_text("headline", old.get("headline"), new.get("headline"))
     old_variants, new_variants = old.get("headline_variants") or {}, new.get("headline_variants") or {}
-    variants, folded = [], []
+    groups: list[list[FieldChange]] = [[headline]] if headline else []
     for kind in sorted(set(old_variants) | set(new_variants)):
-        name = f"headline_variants.{kind}"
-        change = compare_text(name, old_variants.get(kind), new_variants.get(kind))
+        change = compare_text(f"headline_variants.{kind}", old_variants.get(kind), new_variants.get(kind))
         if change is None:
             continue
-        if headline and _same_edit(change, headline):
-            folded.append(name)
+        group = next((g for g in groups if _same_edit(change, g[0])), None)
+        if group is None:
+            groups.append([change])
         else:
-            variants.append(change)
-    if headline and folded:
-        headline = FieldChange(**{**headline.__dict__, "also": tuple(folded)})
-    return [*_optional(kicker), *_optional(headline), *variants]
+            group.append(change)
+    folded = [replace(g[0], also=tuple(c.field for c in g[1:])) if len(g) > 1 else g[0] for g in groups]
+    return [*_optional(kicker), *folded]
 
 
 def _same_edit(a: FieldChange, b: FieldChange) -> bool:

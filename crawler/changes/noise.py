@@ -42,6 +42,7 @@ VOLATILE: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 VOLATILE_WHOLE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("relative_time", re.compile(r"(?:[Gg]erade eben|[Ss]oeben|[Jj]ust now|[Hh]eute|[Gg]estern)")),
+    ("relative_time", re.compile(rf"(?:[Hh]eute|[Gg]estern),?\s(?:um\s)?{_TIME}")),
     ("ad_label", re.compile(r"(?:Anzeige|ANZEIGE|Werbung|WERBUNG|Advertisement|Sponsored)")),
 )
 """Texts that are noise only when they are the whole text (a block or field), since the words are prose too."""
