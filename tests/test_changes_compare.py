@@ -160,6 +160,8 @@ def test_modified_alone_is_metadata_with_no_words(site: LocalSite) -> None:
     )
     same_instant = dict(new, modified=new["modified"].astimezone(timezone(timedelta(hours=1))))
     assert compare_versions(new, same_instant) == []
+    as_stored = dict(new, modified=new["modified"].replace(tzinfo=None))  # pymongo without tz_aware: naive UTC
+    assert compare_versions(as_stored, dict(new, modified=new["modified"].replace(microsecond=123))) == []
 
 
 def test_typography_only_edit_of_the_page_flags_nothing(site: LocalSite) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import http.client
 import json
 import logging
 import os
@@ -239,7 +240,12 @@ class WebhookSink:
             payload = self._queue.get()
             if payload is _STOP:
                 return
-            if self._deliver(payload):
+            try:
+                delivered = self._deliver(payload)
+            except Exception as error:  # the thread must outlive any one alert
+                logger.error("webhook %s: %s", redact_url(self.url), type(error).__name__)
+                delivered = False
+            if delivered:
                 self.sent += 1
             else:
                 self.failed += 1
@@ -271,7 +277,7 @@ class WebhookSink:
                 retry_after = _seconds(error.headers.get("Retry-After") if error.headers else None)
                 if retry_after is not None:
                     delay = min(MAX_BACKOFF, max(delay, retry_after))
-            except (urllib.error.URLError, TimeoutError, OSError) as error:
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
                 reason = f"{type(error).__name__}: {getattr(error, 'reason', error)}"
             if attempt < self.retries:
                 logger.warning(

@@ -300,8 +300,10 @@ def _flip(before: bool, after: bool) -> str | None:
 
 
 def _instant(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC)
+    """A datetime as BSON keeps it: naive read as UTC (pymongo without tz_aware), milliseconds only."""
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
     return value
 
 
