@@ -110,6 +110,12 @@ OPTIONS: tuple[Option, ...] = (
         "Pages rendered at once (one browser context).",
     ),
     Option(
+        "NEWSMON_RENDER_CONTEXT_PAGES",
+        "NEWSMON_RENDER_CONTEXT_PAGES",
+        100,
+        "Pages after which the browser context is replaced by a fresh one (memory stays flat); 0: never.",
+    ),
+    Option(
         "NEWSMON_RENDER_TIMEOUT_MS",
         "NEWSMON_RENDER_TIMEOUT_MS",
         15000,

@@ -122,13 +122,14 @@ def test_plain_crawls_start_no_browser(site, mongo_uri, db, tmp_path):
     assert not (tmp_path / "never" / "data" / "render.json").exists()
 
 
-def test_site_setting_always_and_failed_pages_are_closed_too(site, mongo_uri, db, tmp_path):
+def test_site_setting_always_failed_pages_closed_and_contexts_recycled(site, mongo_uri, db, tmp_path):
     local, base_url = site
     broken, slow = local.articles[1], local.articles[2]
     local.set_fault(rf"{broken.id}\.html$", "500")
     local.set_fault(rf"{slow.id}\.html$", "slow", delay=4)
     site_config = config(tmp_path, base_url, "/js/", 'render = "always"\n')
     args = ("-a", f"config={site_config}", "-s", "NEWSMON_RENDER_TIMEOUT_MS=1500", "-s", "RETRY_TIMES=0")
+    args += ("-s", "NEWSMON_RENDER_CONTEXT_PAGES=3")
     crawl(base_url, mongo_uri, db, tmp_path, *args, spider="news")
 
     healthy = {f"merkur.de:{a.id}" for a in local.articles} - {f"merkur.de:{broken.id}", f"merkur.de:{slow.id}"}
@@ -139,3 +140,16 @@ def test_site_setting_always_and_failed_pages_are_closed_too(site, mongo_uri, db
     assert local.requests and paths(local).count("/js/") == 1, "always: no plain attempt"
     numbers = stats(crawl_log(tmp_path))
     assert numbers["playwright/page_count"] == numbers["playwright/page_count/closed"] == 1 + len(local.articles)
+    assert numbers["newsmon/render/contexts_recycled"] >= 2, "a fresh context every 3 pages"
+    assert numbers["playwright/context_count/max_concurrent"] <= 2
+
+
+def test_without_a_browser_the_log_names_what_to_install_and_pages_become_rejects(site, mongo_uri, db, tmp_path):
+    _, base_url = site
+    args = ("-a", f"config={config(tmp_path, base_url, '/js/')}", "-s", f"NEWSMON_BROWSER_PATH={tmp_path}/chromium")
+    crawl(base_url, mongo_uri, db, tmp_path, *args, spider="news")
+    log = crawl_log(tmp_path)
+    assert log.count("Cannot render pages: no browser at") == 1 and "apt-get install -y chromium" in log
+    (reject,) = list(db.rejects.find())
+    assert reject["reason"] == "fetch: BrowserNotFound (rendered; the plain page had no teasers)"
+    assert "Starting download handler" not in log

@@ -161,7 +161,7 @@ def test_addon_registers_the_handler_and_maps_settings_unless_rendering_is_off()
     assert settings.getdict("DOWNLOAD_HANDLERS") == {"http": HANDLER, "https": HANDLER}
     options = settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")
     assert options["executable_path"] == "/opt/chrome" and "--disable-quic" in options["args"]
-    assert settings.getint("PLAYWRIGHT_MAX_CONTEXTS") == 1
+    assert settings.getint("PLAYWRIGHT_MAX_CONTEXTS") == 2, "one in use, one retiring"
     assert settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT") == 2
     assert settings.getint("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 5000, "a project's own setting wins"
 

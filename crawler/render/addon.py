@@ -8,7 +8,7 @@ starts the driver and browser only for the first rendered request. Settings are 
 | newsmon setting | scrapy-playwright setting |
 |---|---|
 | `NEWSMON_BROWSER_PATH`, `NEWSMON_BROWSER_ARGS` | `PLAYWRIGHT_LAUNCH_OPTIONS` (`executable_path`, `args`, headless) |
-| `NEWSMON_RENDER_MAX_PAGES` | `PLAYWRIGHT_MAX_PAGES_PER_CONTEXT` (with `PLAYWRIGHT_MAX_CONTEXTS` = 1) |
+| `NEWSMON_RENDER_MAX_PAGES` | `PLAYWRIGHT_MAX_PAGES_PER_CONTEXT` (`PLAYWRIGHT_MAX_CONTEXTS` = 2: one retiring) |
 | `NEWSMON_RENDER_TIMEOUT_MS` | `PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT` |
 | `NEWSMON_RENDER_BLOCK_TYPES`, `..._ALLOW_THIRD_PARTY` | `abort_request` (if no `PLAYWRIGHT_ABORT_REQUEST`) |
 """
@@ -38,7 +38,8 @@ class RenderAddon:
         mapped = {
             "PLAYWRIGHT_BROWSER_TYPE": "chromium",
             "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(settings),
-            "PLAYWRIGHT_MAX_CONTEXTS": 1,
+            # one context in use, and the one being retired (NEWSMON_RENDER_CONTEXT_PAGES) while its pages finish
+            "PLAYWRIGHT_MAX_CONTEXTS": 2,
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": settings.getint("NEWSMON_RENDER_MAX_PAGES", 4),
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": settings.getint("NEWSMON_RENDER_TIMEOUT_MS", 15000),
         }

@@ -3,7 +3,8 @@
 scrapy-playwright's handler starts a Playwright driver (a ~150 MB Node process) when the engine starts, one per
 scheme. This subclass starts nothing until the first request with `meta["playwright"]` arrives, and then only
 one driver and one browser for the crawl, whichever scheme asked; a crawl that renders nothing never starts
-either. Every page is closed when its request ends (successfully, with an error, or cancelled).
+either. Every page is closed when its request ends (successfully, with an error, or cancelled), and the browser
+context is replaced every `NEWSMON_RENDER_CONTEXT_PAGES` pages, so caches and renderer memory do not pile up.
 
 Limits come from scrapy-playwright's settings, which :class:`crawler.render.addon.RenderAddon` fills from
 newsmon's: `PLAYWRIGHT_MAX_CONTEXTS`, `PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`, `PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT`,
@@ -30,6 +31,7 @@ from crawler.render.browser import BrowserNotFound, find_browser
 
 logger = logging.getLogger(__name__)
 
+CONTEXT_PREFIX = "newsmon-"
 CONTEXT_KWARGS: dict[str, Any] = {"service_workers": "block", "accept_downloads": False}
 """Browser context options: no service workers (they fetch behind the page's back), no file downloads."""
 
@@ -49,6 +51,10 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self._start_lock = asyncio.Lock()
         self._start_error: BrowserNotFound | None = None
         self._remote = bool(self.config.cdp_url or self.config.connect_url)
+        self._recycle_after = crawler.settings.getint("NEWSMON_RENDER_CONTEXT_PAGES", 100)
+        self._generation = 0
+        self._context_pages = 0
+        self._in_flight: dict[str, int] = {}
         if not crawler.settings.get("PLAYWRIGHT_ABORT_REQUEST"):
             self.abort_request = RequestBlocker.from_settings(crawler.settings)
 
@@ -86,9 +92,36 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
             await self._launch()
             self._started = True
 
+    def _context_name(self) -> str:
+        """The context for the next page: a fresh one every NEWSMON_RENDER_CONTEXT_PAGES pages, once the one
+        retired before has closed (so at most two exist: PLAYWRIGHT_MAX_CONTEXTS = 2)."""
+        current = f"{CONTEXT_PREFIX}{self._generation}"
+        draining = any(name != current for name in self._in_flight)
+        if self._recycle_after and self._context_pages >= self._recycle_after and not draining:
+            self._generation += 1
+            self._context_pages = 0
+            current = f"{CONTEXT_PREFIX}{self._generation}"
+        self._context_pages += 1
+        self._in_flight[current] = self._in_flight.get(current, 0) + 1
+        return current
+
+    async def _release_context(self, name: str) -> None:
+        self._in_flight[name] -= 1
+        if self._in_flight[name] or name == f"{CONTEXT_PREFIX}{self._generation}":
+            return
+        del self._in_flight[name]
+        wrapper = self.context_wrappers.get(name)
+        if wrapper is not None:
+            with suppress(PlaywrightError):
+                await wrapper.context.close()
+            self.stats.inc_value("newsmon/render/contexts_recycled")
+
     async def _render(self, request: Request) -> Response:
         await self._start()
         opened: list[Page] = []
+        own_context = str(request.meta.get("playwright_context", CONTEXT_PREFIX)).startswith(CONTEXT_PREFIX)
+        if own_context:  # a request may name its own context; newsmon's are recycled
+            request.meta["playwright_context"] = context = self._context_name()
 
         async def remember_page(page: Page, _request: Request) -> None:
             opened.append(page)
@@ -106,3 +139,5 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
                         with suppress(PlaywrightError):
                             await page.close()
                         self.stats.inc_value("playwright/page_count/closed")
+            if own_context:
+                await self._release_context(context)
