@@ -15,6 +15,7 @@ from crawler.store.connection import redact_text, redact_uri
 from crawler.store.schema import ensure_indexes
 from crawler.store.spool import Spool
 from crawler.store.writer import BatchWriter
+from crawler.teasers import TeaserBook
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
@@ -35,17 +36,22 @@ def article(n: int, headline: str | None = None, **extra) -> dict:
     return doc
 
 
-def teaser(n: int, position: int, page: str = "https://www.merkur.de/") -> dict:
-    return {
-        "url": f"https://www.merkur.de/welt/artikel-{91000000 + n}.html",
-        "site": "merkur.de",
-        "publisher_id": str(91000000 + n),
-        "headline": f"Teaser {n}",
-        "page_url": page,
-        "position": position,
-        "block": "list",
-        "seen_at": T0,
-    }
+def teaser(n: int, position: int, page: str = "https://www.merkur.de/", run: str = "r1") -> dict:
+    """A run's teaser record for article n, as the teaser pipeline hands it to the store."""
+    book = TeaserBook()
+    book.observe(
+        f"merkur.de:{91000000 + n}",
+        {
+            "url": f"https://www.merkur.de/welt/artikel-{91000000 + n}.html",
+            "site": "merkur.de",
+            "headline": f"Teaser {n}",
+            "page_url": page,
+            "position": position,
+            "block": "list",
+            "seen_at": T0,
+        },
+    )
+    return book.take()[0].to_doc(f"{run}:1", run)
 
 
 def run_writer(db: Database, tmp_path: Path, docs: list[tuple[str, dict]], **kwargs) -> BatchWriter:
@@ -141,13 +147,15 @@ def test_concurrent_different_edits_get_distinct_version_numbers(mongo_uri, db, 
     assert db.articles.find_one({"_id": "merkur.de:91000001"})["version"] == 4
 
 
-def test_teaser_sightings_update_one_document(db, tmp_path):
-    docs = [("teaser", teaser(1, p)) for p in (1, 4, 1)] + [("teaser", teaser(1, 2, "https://www.merkur.de/welt/"))]
+def test_teaser_records_of_several_runs_update_one_document(db, tmp_path):
+    docs = [("teaser", teaser(1, p, run=f"r{k}")) for k, p in enumerate((1, 4, 1))]
+    docs.append(("teaser", teaser(1, 2, "https://www.merkur.de/welt/", run="r3")))
     run_writer(db, tmp_path, docs)
+    run_writer(db, tmp_path / "replay", docs)  # the same records again (a replayed spool): no effect
     doc = db.teasers.find_one({"_id": "merkur.de:91000001"})
     assert db.teasers.count_documents({}) == 1
-    assert doc["sightings"] == 4
-    assert len(doc["placements"]) == 3
+    assert doc["observations"] == 4 and doc["runs"] == 4
+    assert sorted(p["count"] for p in doc["placements"].values()) == [1, 1, 2]
 
 
 def test_rejects_and_runs_are_idempotent(db, tmp_path):

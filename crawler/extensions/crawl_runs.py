@@ -69,10 +69,11 @@ class CrawlRunRecorder:
     def spider_closed(self, spider: Spider, reason: str) -> Deferred:
         """Wait for the items to be written, so the run's counts include what the store did."""
         flushed = self.runtime.flush()
-        flushed.addCallback(lambda _: self._finish(reason))
+        flushed.addCallback(lambda _: self.runtime.finish_changes())
+        flushed.addCallback(lambda health: self._finish(reason, health))
         return flushed
 
-    def _finish(self, reason: str) -> None:
+    def _finish(self, reason: str, health: list[dict[str, Any]]) -> None:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         writer = self.runtime.writer.stats
         counts: dict[str, Any] = {name: stats.get(key, 0) for name, key in STAT_COUNTS.items()}
@@ -82,6 +83,8 @@ class CrawlRunRecorder:
                 "new_articles": writer.counts.get("new_articles", 0),
                 "new_versions": writer.counts.get("new_versions", 0),
                 "unchanged": writer.counts.get("unchanged", 0),
+                "changes": self.runtime.recorder.written,
+                "suppressed_changes": self.runtime.recorder.suppressed,
                 "store_rejected": writer.rejected,
                 "spooled": writer.spooled,
             }
@@ -98,6 +101,7 @@ class CrawlRunRecorder:
                 "counts": counts,
                 "http_status": status_codes,
                 "store_errors": writer.errors[-10:],
+                "health_alerts": health,
             },
         )
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from pymongo.errors import PyMongoError
 from scrapy import signals
 from twisted.internet.threads import deferToThread
 
+from crawler.changes import DriftDetector
+from crawler.changes.alerts import build_alerter
 from crawler.config import data_dir
-from crawler.store.connection import connect, redact_uri, resolve_uri
+from crawler.store.change_recorder import ChangeRecorder
+from crawler.store.connection import connect, redact_text, redact_uri, resolve_uri
+from crawler.store.savers import default_savers
 from crawler.store.spool import Spool
 from crawler.store.writer import BatchWriter
 
@@ -32,6 +37,13 @@ class StoreRuntime:
         self.uri = resolve_uri(settings)
         self.client, self.db = connect(settings, self.uri)
         self.run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+        self.recorder = ChangeRecorder(
+            build_alerter(settings),
+            DriftDetector(
+                min_articles=settings.getint("NEWSMON_DRIFT_MIN_ARTICLES"),
+                threshold=settings.getfloat("NEWSMON_DRIFT_THRESHOLD"),
+            ),
+        )
         self.writer = BatchWriter(
             self.db,
             Spool(data_dir(settings) / "spool"),
@@ -40,6 +52,7 @@ class StoreRuntime:
             flush_seconds=settings.getfloat("NEWSMON_STORE_FLUSH_SECONDS"),
             retries=settings.getint("NEWSMON_STORE_RETRIES"),
             backoff=settings.getfloat("NEWSMON_STORE_RETRY_BACKOFF"),
+            savers=default_savers(self.recorder),
         )
         self.writer.start()
         crawler.signals.connect(self._engine_stopped, signal=signals.engine_stopped)
@@ -57,11 +70,27 @@ class StoreRuntime:
         """Write everything queued so far, off the reactor thread."""
         return deferToThread(self.writer.flush)
 
+    def finish_changes(self) -> Deferred:
+        """At the run's end, after a flush: decide held presence flips (drift), off the reactor thread."""
+        return deferToThread(self._finish_changes)
+
+    def _finish_changes(self) -> list[dict[str, Any]]:
+        try:
+            return self.recorder.finish(self.db)
+        except PyMongoError as exc:
+            logger.error(
+                "Could not write the run's held changes (%d presence flips): %s",
+                self.recorder.detector.held,
+                redact_text(str(exc).split(", Timeout:")[0], self.uri)[:300],
+            )
+            return []
+
     def _engine_stopped(self) -> Deferred:
         return deferToThread(self._close)
 
     def _close(self) -> None:
         stats = self.writer.close()
+        self.recorder.close()
         self.client.close()
         logger.info(
             "Store closed: written %s, rejected %d, spooled %d, replayed %d",

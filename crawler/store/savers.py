@@ -19,6 +19,7 @@ from pymongo.errors import BulkWriteError
 from crawler.fingerprint import CONTENT_FIELDS, content_hash, short_hash
 from crawler.identity import article_id
 from crawler.store import schema
+from crawler.store.change_recorder import ChangeRecorder, version_id
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +44,6 @@ class Saver(Protocol):
     kind: str
 
     def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult: ...
-
-
-def version_id(aid: str, version: int) -> str:
-    return f"{aid}:v{version:06d}"
 
 
 def _now() -> datetime:
@@ -76,6 +73,9 @@ class ArticleSaver:
 
     kind = "article"
 
+    def __init__(self, recorder: ChangeRecorder | None = None) -> None:
+        self.recorder = recorder
+
     def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult:
         result = SaveResult()
         # One document per article per round; a second fetch of the same article in one batch waits a round.
@@ -95,6 +95,7 @@ class ArticleSaver:
         version_docs: list[tuple[dict[str, Any], int]] = []
         article_ops: list[UpdateOne] = []
         article_docs: list[dict[str, Any]] = []
+        unchanged: list[dict[str, Any]] = []
         for aid, doc in firsts.items():
             cur = current.get(aid)
             urls = sorted({u for u in (doc["url"], doc.get("fetched_url")) if u})
@@ -111,6 +112,7 @@ class ArticleSaver:
                     )
                 )
                 article_docs.append(doc)
+                unchanged.append(doc)
                 result.count("unchanged")
                 continue
             # After a lost race (or a crash between the two writes) the next free number is higher.
@@ -152,12 +154,19 @@ class ArticleSaver:
             article_docs.append(doc)
 
         errors, upserted = _bulk(db, schema.ARTICLE_VERSIONS, version_ops)
-        lost, refused = self._check_versions(db, version_docs, errors, upserted, result)
-        for index, (_doc, number) in enumerate(version_docs):
-            if index in upserted:
-                result.count("new_versions")
-                if number == 1:
-                    result.count("new_articles")
+        lost, refused, replayed = self._check_versions(db, version_docs, errors, upserted, result)
+        fresh = [pair for index, pair in enumerate(version_docs) if index in upserted]
+        for _doc, number in fresh:
+            result.count("new_versions")
+            if number == 1:
+                result.count("new_articles")
+        if self.recorder is not None:
+            # A replayed batch (the version is stored with this content) is compared again: its changes may
+            # not have been written before the interruption, and their natural ids keep them single.
+            changes = self.recorder.new_versions(db, fresh + replayed)
+            self.recorder.unchanged(unchanged)
+            if changes:
+                result.count("changes", changes)
         keep = [
             (op, doc)
             for op, doc in zip(article_ops, article_docs, strict=True)
@@ -197,11 +206,13 @@ class ArticleSaver:
         errors: dict[int, dict[str, Any]],
         upserted: set[int],
         result: SaveResult,
-    ) -> tuple[set[str], set[str]]:
-        """Articles whose version number another writer took with other content, and refused ones."""
+    ) -> tuple[set[str], set[str], list[tuple[dict[str, Any], int]]]:
+        """Articles whose version number another writer took with other content, refused ones, and versions
+        that were already stored with this very content (a replay)."""
         lost: set[str] = set()
         refused: set[str] = set()
         existing: list[tuple[dict[str, Any], int]] = []
+        replayed: list[tuple[dict[str, Any], int]] = []
         for index, (doc, number) in enumerate(version_docs):
             error = errors.get(index)
             if error is None:
@@ -223,7 +234,9 @@ class ArticleSaver:
                 if stored.get(vid) != doc["content_hash"]:
                     lost.add(doc["article_id"])
                     doc["_next_version"] = number + 1
-        return lost, refused
+                else:
+                    replayed.append((doc, number))
+        return lost, refused, replayed
 
 
 class TeaserSaver:
@@ -239,12 +252,19 @@ class TeaserSaver:
     kind = "teaser"
     FLUSH_MEMORY = 20
 
+    def __init__(self, recorder: ChangeRecorder | None = None) -> None:
+        self.recorder = recorder
+
     def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult:
+        changes = self.recorder.teaser_records(db, docs) if self.recorder is not None else 0
         ops = [
             UpdateOne({"_id": d["article_id"], "flushes": {"$ne": d["flush_id"]}}, self._update(d), upsert=True)
             for d in docs
         ]
         result = SaveResult()
+        if changes:
+            if changes:
+                result.count("changes", changes)
         errors, _ = _bulk(db, schema.TEASERS, ops)
         dups = [docs[i] for i, e in errors.items() if e.get("code") == DUPLICATE_KEY]
         applied = set()
@@ -332,5 +352,6 @@ def _simple_result(db: Database, collection: str, ops: list[UpdateOne], docs: li
     return result
 
 
-def default_savers() -> Iterable[Saver]:
-    return (ArticleSaver(), TeaserSaver(), RejectSaver(), CrawlRunSaver())
+def default_savers(recorder: ChangeRecorder | None = None) -> Iterable[Saver]:
+    """The savers of a writer; with a recorder, article and teaser writes also detect changes."""
+    return (ArticleSaver(recorder), TeaserSaver(recorder), RejectSaver(), CrawlRunSaver())

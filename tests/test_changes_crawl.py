@@ -1,0 +1,110 @@
+"""End to end: crawls of the local site, edits between them, and the `changes` feed they produce."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+from crawler.localsite import LocalSite
+from crawler.store.sequence import committed_seq
+from tests.crawling import crawl
+
+
+@pytest.fixture
+def site() -> Iterator[tuple[LocalSite, str]]:
+    local = LocalSite(n_articles=16, seed=5)
+    with local.serve(port=0) as base_url:
+        yield local, base_url
+
+
+def seed_url(local: LocalSite, base_url: str) -> str:
+    return base_url + local.article(local.seed_article_id).path
+
+
+def test_the_seed_cases_headline_change_and_typo_fix(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    seed = local.article(local.seed_article_id)
+    alerts = tmp_path / "alerts.jsonl"
+    crawl(base_url, mongo_uri, db, tmp_path)
+    first = list(db.changes.find())
+    assert {c["field"] for c in first} <= {"teaser.headline_vs_article"}, "a first crawl finds articles, not edits"
+    assert all(c["new"] != c["headline"] for c in first)
+
+    local.edit_article(seed.id, headline="Droht die Eskalation?")
+    crawl(base_url, mongo_uri, db, tmp_path, "-s", f"NEWSMON_ALERT_JSONL={alerts}")
+    (headline,) = list(db.changes.find({"article_id": f"merkur.de:{seed.id}", "field": "headline"}))
+    assert headline["edit_class"] == "headline_change"
+    assert (headline["old"], headline["new"]) == (seed.headline, "Droht die Eskalation?")
+    assert (headline["version_from"], headline["version_to"]) == (1, 2)
+    assert headline["url"] == seed_url(local, base_url) and headline["run_id"]
+    assert headline["prominence"]["position"] >= 1 and headline["prominence"]["page"].startswith(base_url)
+    assert any(op["op"] != "equal" for op in headline["diff"])
+    lines = [json.loads(line) for line in alerts.read_text(encoding="utf-8").splitlines()]
+    assert any(rec.get("field") == "headline" and rec.get("new") == "Droht die Eskalation?" for rec in lines)
+
+    body = list(local.article(seed.id).body)
+    body[2] = replace(body[2], text=body[2].text.replace("Baerbock", "Barbock", 1))
+    local.edit_article(seed.id, body=tuple(body))
+    crawl(base_url, mongo_uri, db, tmp_path, "-a", f"url={seed_url(local, base_url)}")
+    body[2] = replace(body[2], text=body[2].text.replace("Barbock", "Baerbock", 1))
+    local.edit_article(seed.id, body=tuple(body))
+    crawl(base_url, mongo_uri, db, tmp_path, "-a", f"url={seed_url(local, base_url)}")
+    fix = db.changes.find_one({"article_id": f"merkur.de:{seed.id}", "field": "body", "version_to": 4})
+    assert fix["edit_class"] == "typo_fix"
+    assert [(op["old"], op["new"]) for op in fix["diff"] if op["op"] != "equal"] == [("Barbock", "Baerbock")]
+
+    seqs = [c["seq"] for c in db.changes.find().sort("seq", 1)]
+    assert len(seqs) == len(set(seqs)) and seqs == sorted(seqs) and committed_seq(db) >= seqs[-1]
+
+
+def test_an_unchanged_recrawl_flags_nothing(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    crawl(base_url, mongo_uri, db, tmp_path)
+    first = db.changes.count_documents({})
+    crawl(base_url, mongo_uri, db, tmp_path)
+    assert db.changes.count_documents({}) == first
+    assert db.article_versions.count_documents({}) == len(local.articles)
+    run = db.crawl_runs.find_one(sort=[("started_at", -1)])
+    assert run["counts"]["changes"] == 0 and run["health_alerts"] == []
+
+
+def test_teaser_headline_changes_and_ab_flips_are_flagged(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    seed = local.article(local.seed_article_id)
+    crawl(base_url, mongo_uri, db, tmp_path)
+    local.edit_article(seed.id, teaser_headline="Droht die Eskalation? Blinken reist nach Kiew")
+    crawl(base_url, mongo_uri, db, tmp_path)
+    local.edit_article(seed.id, teaser_headline=seed.teaser_headline)
+    crawl(base_url, mongo_uri, db, tmp_path)
+
+    flips = list(db.changes.find({"article_id": f"merkur.de:{seed.id}", "field": "teaser.headline"}).sort("seq", 1))
+    assert [(c["old"], c["new"]) for c in flips] == [
+        (seed.teaser_headline, "Droht die Eskalation? Blinken reist nach Kiew"),
+        ("Droht die Eskalation? Blinken reist nach Kiew", seed.teaser_headline),
+    ]
+    assert {c["edit_class"] for c in flips} == {"headline_change"}
+    (differs,) = list(db.changes.find({"article_id": f"merkur.de:{seed.id}", "field": "teaser.headline_vs_article"}))
+    assert (differs["old"], differs["new"]) == (seed.headline, "Droht die Eskalation? Blinken reist nach Kiew")
+    # The page itself only moved its modified date (the local site stamps every edit): no editorial change.
+    page = db.changes.find({"article_id": f"merkur.de:{seed.id}", "version_to": {"$gte": 2}})
+    assert {(c["field"], c["editorial"]) for c in page} == {("modified", False)}
+
+
+def test_a_field_gone_on_most_articles_is_drift_not_edits(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    crawl(base_url, mongo_uri, db, tmp_path)
+    with_kicker = [a for a in local.articles if a.kicker]
+    assert len(with_kicker) >= 5
+    for spec in with_kicker:  # a template change drops every kicker
+        local.edit_article(spec.id, kicker=None)
+    crawl(base_url, mongo_uri, db, tmp_path)
+
+    assert db.changes.count_documents({"field": "kicker"}) == 0
+    run = db.crawl_runs.find_one(sort=[("started_at", -1)])
+    (alert,) = [a for a in run["health_alerts"] if a["field"] == "kicker"]
+    assert alert["direction"] == "went_empty" and alert["flipped"] == len(with_kicker)
+    assert run["counts"]["suppressed_changes"] >= len(with_kicker)
+    assert db.article_versions.count_documents({}) == len(local.articles) + len(with_kicker)
