@@ -1,8 +1,9 @@
 """`make demo`: the main job end to end on the embedded default.
 
 Starts (or reuses) the embedded database and the local publisher site, crawls it with the real `merkur`
-spider, edits the seed article's headline on the site as a publisher would, crawls again, and prints what
-the database holds. Nothing leaves 127.0.0.1.
+spider, prints what the database holds, then edits the seed article's kicker on the site as a publisher
+would, re-crawls the article and prints the change newsmon flagged, with its word diff. Nothing leaves
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import sys
 import time
 from pathlib import Path
 
+from crawler.changes import compact
 from crawler.config import data_dir, load_settings
 from crawler.localsite import LocalSite
 from crawler.store.connection import connect, redact_uri, resolve_uri
+from crawler.store.sequence import committed_seq
 from crawler.summary import summarize
 
-EDITED_HEADLINE = "Blinken reist mit Notfallplan nach Kiew und Berlin - Treffen mit Baerbock am Donnerstag"
+EDITED_KICKER = "Blinken reist nach Kiew"
 
 
 def crawl(base_url: str, log_file: Path, env: dict[str, str], extra: list[str] | None = None) -> float:
@@ -54,24 +57,31 @@ def main(argv: list[str] | None = None) -> int:
         seconds = crawl(base_url, logs / "demo-crawl-1.log", env)
         print(f"First crawl done in {seconds:.1f}s (log: {logs / 'demo-crawl-1.log'})")
 
-        seed = site.article(site.seed_article_id)
-        print(f"\nThe publisher rewrites a headline:\n  before: {seed.headline}\n  after:  {EDITED_HEADLINE}")
-        site.edit_article(site.seed_article_id, headline=EDITED_HEADLINE)
-        seconds = crawl(base_url, logs / "demo-crawl-2.log", env, ["-a", f"url={base_url}{seed.path}"])
-        print(f"Re-fetched the article in {seconds:.1f}s")
+        client, db = connect(settings, uri)
+        try:
+            print()
+            print(summarize(db, site="merkur.de"))
+            last_seq = committed_seq(db)
 
-    client, db = connect(settings, uri)
-    try:
-        print()
-        print(summarize(db, site="merkur.de"))
-        versions = list(
-            db.article_versions.find({"article_id": f"merkur.de:{site.seed_article_id}"}).sort("version", 1)
-        )
-        print(f"\nVersions of the seed article ({len(versions)}):")
-        for version in versions:
-            print(f"  v{version['version']}  {version['fetched_at']:%H:%M:%S}  {version['headline']}")
-    finally:
-        client.close()
+            seed = site.article(site.seed_article_id)
+            print(f"\nThe publisher rewrites the kicker of the seed article ({base_url}{seed.path}):")
+            print(f"  before: {seed.kicker}\n  after:  {EDITED_KICKER}")
+            site.edit_article(site.seed_article_id, kicker=EDITED_KICKER)
+            seconds = crawl(base_url, logs / "demo-crawl-2.log", env, ["-a", f"url={base_url}{seed.path}"])
+            print(f"Re-fetched the article in {seconds:.1f}s")
+
+            aid = f"merkur.de:{site.seed_article_id}"
+            flagged = list(db.changes.find({"article_id": aid, "seq": {"$gt": last_seq}}).sort("seq", 1))
+            print(f"\nChanges flagged for {aid} ({len(flagged)}):")
+            for change in flagged:
+                print(
+                    f"  #{change['seq']} {change['field']} [{change['edit_class']}] "
+                    f"v{change['version_from']} -> v{change['version_to']}: {compact(change['diff'])}"
+                )
+            if not any(c["field"] == "kicker" for c in flagged):
+                raise SystemExit("demo failed: the kicker edit was not flagged")
+        finally:
+            client.close()
     print("\nThe embedded database keeps running for other readers; stop it with `.venv/bin/newsmon db stop`.")
     return 0
 

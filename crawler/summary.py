@@ -29,10 +29,21 @@ def summarize(db: Database, *, site: str | None = None, limit: int = 8) -> str:
         title = _clip(kicker + (doc.get("headline") or ""), 90)
         lines.append(f"  {when}  v{doc.get('version', '?')}  {title}")
 
-    lines.append("\nMost prominent teasers (placements, headline):")
-    teasers = db[schema.TEASERS].find(where).sort("sightings", -1).limit(limit)
+    lines.append("\nMost teased articles (pages, placements, headline variants, headline):")
+    teasers = db[schema.TEASERS].find(where).sort("observations", -1).limit(limit)
     for doc in teasers:
-        lines.append(f"  {len(doc.get('placements', [])):>3}  {_clip(doc.get('headline'), 90)}")
+        variants = sum(1 for v in (doc.get("variants") or {}).values() if v.get("field") == "headline")
+        lines.append(
+            f"  {doc.get('observations', 0):>3} {len(doc.get('placements') or {}):>3} {variants:>3}  "
+            f"{_clip(doc.get('headline'), 80)}"
+        )
+
+    lines.append("\nLatest changes (seq, field, edit class, headline):")
+    for change in db[schema.CHANGES].find(where).sort("seq", -1).limit(limit):
+        lines.append(
+            f"  #{change.get('seq')}  {change.get('field')}  [{change.get('edit_class')}]  "
+            f"{_clip(change.get('headline'), 70)}"
+        )
 
     lines.append("\nRecent runs (started, spider, status, counts):")
     for run in db[schema.CRAWL_RUNS].find({}).sort("started_at", -1).limit(5):
@@ -42,7 +53,7 @@ def summarize(db: Database, *, site: str | None = None, limit: int = 8) -> str:
             f"  {started:%Y-%m-%d %H:%M:%S}  {run.get('spider')}  {run.get('status')}  "
             f"requests {c.get('requests', 0)}, articles {c.get('articles', 0)} "
             f"(new {c.get('new_articles', 0)}, new versions {c.get('new_versions', 0)}), "
-            f"teasers {c.get('teasers', 0)}, rejects {c.get('rejects', 0)}"
+            f"teasers {c.get('teasers', 0)}, changes {c.get('changes', 0)}, rejects {c.get('rejects', 0)}"
             if started
             else f"  ?  {run.get('spider')}  {run.get('status')}"
         )

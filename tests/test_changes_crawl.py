@@ -30,7 +30,7 @@ def test_the_seed_cases_headline_change_and_typo_fix(site, mongo_uri, db, tmp_pa
     alerts = tmp_path / "alerts.jsonl"
     crawl(base_url, mongo_uri, db, tmp_path)
     first = list(db.changes.find())
-    assert {c["field"] for c in first} <= {"teaser.headline_vs_article"}, "a first crawl finds articles, not edits"
+    assert {c["field"] for c in first} <= {"teaser_vs_article.headline"}, "a first crawl finds articles, not edits"
     assert all(c["new"] != c["headline"] for c in first)
 
     local.edit_article(seed.id, headline="Droht die Eskalation?")
@@ -86,8 +86,9 @@ def test_teaser_headline_changes_and_ab_flips_are_flagged(site, mongo_uri, db, t
         ("Droht die Eskalation? Blinken reist nach Kiew", seed.teaser_headline),
     ]
     assert {c["edit_class"] for c in flips} == {"headline_change"}
-    (differs,) = list(db.changes.find({"article_id": f"merkur.de:{seed.id}", "field": "teaser.headline_vs_article"}))
+    (differs,) = list(db.changes.find({"article_id": f"merkur.de:{seed.id}", "field": "teaser_vs_article.headline"}))
     assert (differs["old"], differs["new"]) == (seed.headline, "Droht die Eskalation? Blinken reist nach Kiew")
+    assert differs["edit_class"] == "headline_change"
     # The page itself only moved its modified date (the local site stamps every edit): no editorial change.
     page = db.changes.find({"article_id": f"merkur.de:{seed.id}", "version_to": {"$gte": 2}})
     assert {(c["field"], c["editorial"]) for c in page} == {("modified", False)}

@@ -130,7 +130,7 @@ class ChangeRecorder:
 
         A teaser whose headline or kicker differs from the last one stored for its article is a change (an
         update, or one side of an A/B test; flipping back is a change again). A new headline variant that
-        differs from the article page's headline is flagged once, as `teaser.headline_vs_article`.
+        differs from the article page's headline is flagged once, as `teaser_vs_article.headline`.
         """
         if not records:
             return 0
@@ -169,7 +169,7 @@ class ChangeRecorder:
                 if variant["field"] != "headline" or key in known or not page_headline:
                     continue
                 if comparable(variant["value"]) != comparable(page_headline):
-                    change = compare_text("teaser.headline_vs_article", page_headline, variant["value"])
+                    change = compare_text("teaser_vs_article.headline", page_headline, variant["value"])
                     if change:
                         out.append(self._doc(change, {**context, "key": f"{aid}:teaser-variant:{key}"}, 0))
             out += [self._doc(c, context, k) for k, c in enumerate(changes)]
