@@ -263,8 +263,7 @@ class TeaserSaver:
         ]
         result = SaveResult()
         if changes:
-            if changes:
-                result.count("changes", changes)
+            result.count("changes", changes)
         errors, _ = _bulk(db, schema.TEASERS, ops)
         dups = [docs[i] for i, e in errors.items() if e.get("code") == DUPLICATE_KEY]
         applied = set()
