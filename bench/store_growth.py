@@ -7,7 +7,8 @@ articles (the revisits guarded by their version), 750 article versions, 750 teas
 re-sightings), a ``$inc`` on the change counter and 250 changes with their ``seq``. At 100,000 articles the
 database holds 150,000 versions, 100,000 teasers and 50,000 changes: a year of one large publisher.
 
-Per step of 1,000 articles it records write operations (= documents written) per second; at checkpoints it
+Per step of 1,000 articles it records write operations (= documents written) per second of wall time and per
+CPU second of the server process (the second does not depend on other work on the machine); at checkpoints it
 times the consumers' three common queries (median of several runs, and the first run right after a write).
 Then it runs the same workload on a server with mongoeco's stock write path (``--stock``) until that becomes
 too slow, so both are measured in the same run. Usage::
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -192,6 +194,12 @@ def db_bytes(data_dir: Path) -> int:
     return sum(p.stat().st_size for p in (data_dir / "db").glob("*") if p.is_file())
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process: throughput per CPU second does not depend on what else runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -215,7 +223,7 @@ def grow(label: str, stock: bool, max_docs: int, step: int, batch: int, step_tim
     print(f"\n[{label}] server pid {server.pid}, data {data_dir}", flush=True)
     try:
         while w.articles < max_docs and stopped is None:
-            started, ops = time.perf_counter(), 0
+            started, ops, cpu_started = time.perf_counter(), 0, cpu_seconds(server.pid)
             target = min(w.articles + step, max_docs)
             while w.articles < target:
                 ops += w.batch(min(batch, target - w.articles))
@@ -223,10 +231,23 @@ def grow(label: str, stock: bool, max_docs: int, step: int, batch: int, step_tim
                     stopped = f"a step of {step} articles took over {step_timeout:.0f}s"
                     break
             seconds = time.perf_counter() - started
+            cpu = cpu_seconds(server.pid) - cpu_started
             steps.append(
-                {"articles": w.articles, "ops": ops, "seconds": round(seconds, 2), "ops_per_s": round(ops / seconds, 1)}
+                {
+                    "articles": w.articles,
+                    "ops": ops,
+                    "seconds": round(seconds, 2),
+                    "ops_per_s": round(ops / seconds, 1),
+                    "server_cpu_s": round(cpu, 2),
+                    "ops_per_server_cpu_s": round(ops / cpu, 1),
+                    "load": round(os.getloadavg()[0], 1),
+                }
             )
-            print(f"[{label}] {w.articles:>7} articles  {ops / seconds:7.1f} docs/s", flush=True)
+            print(
+                f"[{label}] {w.articles:>7} articles  {ops / seconds:7.1f} docs/s  "
+                f"{ops / cpu:7.1f} docs per server CPU second  load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
             if w.articles in CHECKPOINTS or (stopped is None and w.articles >= max_docs):
                 checkpoint = {
                     "articles": w.articles,
@@ -245,13 +266,13 @@ def grow(label: str, stock: bool, max_docs: int, step: int, batch: int, step_tim
 
 
 def print_table(results: list[dict]) -> None:
-    print("\nWrite throughput (documents written per second, per step of 1,000 articles)")
-    for r in results:
-        steps = r["steps"]
-        at = {s["articles"]: s["ops_per_s"] for s in steps}
-        shown = [n for n in (1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 75_000, 100_000) if n in at]
-        cells = "  ".join(f"{n:>6}: {at[n]:>6}" for n in shown)
-        print(f"  {r['label']:<6} {cells}" + (f"  (stopped: {r['stopped']})" if r["stopped"] else ""))
+    for key, title in (("ops_per_s", "per second"), ("ops_per_server_cpu_s", "per CPU second of the server")):
+        print(f"\nWrite throughput (documents written {title}, per step of 1,000 articles)")
+        for r in results:
+            at = {s["articles"]: s[key] for s in r["steps"]}
+            shown = [n for n in (1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 75_000, 100_000) if n in at]
+            cells = "  ".join(f"{n:>6}: {at[n]:>6}" for n in shown)
+            print(f"  {r['label']:<6} {cells}" + (f"  (stopped: {r['stopped']})" if r["stopped"] else ""))
     print("\nQuery latency in ms, median (first run after a write) at N articles")
     for r in results:
         for c in r["checkpoints"]:
