@@ -133,7 +133,11 @@ def _move(args: argparse.Namespace) -> int:
 
 
 def _fault(args: argparse.Namespace) -> int:
-    params = {k: v for k, v in vars(args).items() if k in ("delay", "fraction", "bytes", "declared", "actual")}
+    params = {
+        k: v
+        for k, v in vars(args).items()
+        if k in ("delay", "fraction", "bytes", "declared", "actual", "chunk", "interval", "size", "mode")
+    }
     payload = {"path": args.path, "kind": args.kind, "count": args.count}
     payload.update({k: v for k, v in params.items() if v is not None})
     fault = _call(args.base_url, "POST", "fault", payload)
@@ -239,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     fault.add_argument(
         "--kind",
         required=True,
-        help="404, 410, 500 (any 4xx/5xx), slow, truncate, wrong_charset or unknown_charset",
+        help="404, 410, 500 (any 4xx/5xx), slow, truncate, wrong_charset, unknown_charset, drip, huge, empty, "
+        "redirect_loop, malformed_html or malformed_jsonld",
     )
     fault.add_argument("--count", type=int, help="only the first N matching requests (default: all)")
     fault.add_argument("--delay", type=float, help="slow: seconds before answering (default 2)")
@@ -247,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     fault.add_argument("--bytes", type=int, help="truncate: body bytes sent instead of a fraction")
     fault.add_argument("--declared", help="wrong_charset/unknown_charset: charset named in Content-Type")
     fault.add_argument("--actual", help="wrong_charset: encoding of the bytes (default utf-8)")
+    fault.add_argument("--chunk", type=int, help="drip: bytes per write (default 4096)")
+    fault.add_argument("--interval", type=float, help="drip: seconds between writes (default 0.05)")
+    fault.add_argument("--size", type=int, help="huge: page size in bytes (default 20 MiB)")
+    fault.add_argument("--mode", choices=("chain", "self"), help="redirect_loop: new ?loop=N each time, or to itself")
 
     control("clear-faults", "remove every fault", _clear_faults)
     listing = control("list", "the published articles, newest first", _list)

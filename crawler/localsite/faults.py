@@ -8,16 +8,26 @@ from typing import Any
 
 STATUS_KINDS = ("404", "410", "500")
 BODY_KINDS = ("slow", "truncate", "wrong_charset", "unknown_charset")
-KINDS = STATUS_KINDS + BODY_KINDS
+PAGE_KINDS = ("drip", "huge", "empty", "redirect_loop", "malformed_html", "malformed_jsonld")
+KINDS = STATUS_KINDS + BODY_KINDS + PAGE_KINDS
 DEFAULTS: dict[str, dict[str, Any]] = {
     "slow": {"delay": 2.0},
     "truncate": {"fraction": 0.5},
     "wrong_charset": {"declared": "iso-8859-1", "actual": "utf-8"},
     "unknown_charset": {"declared": "x-newsmon-unknown"},
+    "drip": {"chunk": 4096, "interval": 0.05},
+    "huge": {"size": 20 * 2**20, "announce": True},
+    "redirect_loop": {"mode": "chain"},
 }
 """Parameters per kind: `slow` waits `delay` seconds before answering; `truncate` sends `fraction` (or `bytes`)
 of the body, though Content-Length announces all of it, then closes; `wrong_charset` encodes the body as
-`actual` and declares `declared`; `unknown_charset` declares an encoding no library knows."""
+`actual` and declares `declared`; `unknown_charset` declares an encoding no library knows.
+
+Publisher failures seen in the wild: `drip` sends the body `chunk` bytes at a time, `interval` seconds apart;
+`huge` pads the page to `size` bytes (with `announce` False: no Content-Length, the body ends when the connection
+closes); `empty` answers 200 with no body; `redirect_loop` answers 302 to the same path (`mode` "self") or to the
+path with a new `?loop=N` each time (`mode` "chain", as session-id loops do); `malformed_html` drops every closing
+tag (but of script, style, title); `malformed_jsonld` breaks the JSON of every `application/ld+json` script."""
 
 
 @dataclass

@@ -5,6 +5,7 @@ every answer logged, and the control API under /_newsmon/ for the command line.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +65,11 @@ class SiteHandler(BaseHTTPRequestHandler):
         fault = site.take_fault(path)
         if fault is not None and fault.status is not None:
             response = site.error(fault.status)
+        elif fault is not None and fault.kind == "empty":
+            response = Response(200, b"", "text/html; charset=UTF-8")
+        elif fault is not None and fault.kind == "redirect_loop":
+            target = path if fault.params["mode"] == "self" else f"{path}?loop={fault.hits}"
+            response = Response(302, b"", "text/html; charset=UTF-8", (("Location", (site.base_url or "") + target),))
         else:
             if fault is not None and fault.kind == "slow":
                 time.sleep(float(fault.params["delay"]))
@@ -77,6 +83,12 @@ class SiteHandler(BaseHTTPRequestHandler):
             actual = str(fault.params.get("actual", "utf-8"))
             body = body.decode("utf-8").encode(actual, "xmlcharrefreplace")
             content_type = content_type.split("charset=")[0] + f"charset={declared}"
+        if (
+            fault is not None
+            and fault.kind in ("malformed_html", "malformed_jsonld", "huge")
+            and response.status == 200
+        ):
+            body = _misshape(body, fault)
         send = b"" if head or response.status in (204, 304) else body
         truncated = fault is not None and fault.kind == "truncate" and bool(send)
         if truncated:
@@ -84,11 +96,12 @@ class SiteHandler(BaseHTTPRequestHandler):
             send = send[: fault.truncated_length(len(send))]
         self.send_response(response.status)
         self.send_header("Content-Type", content_type)
-        if response.status != 304:
+        unannounced = fault is not None and fault.kind == "huge" and not fault.params["announce"]
+        if response.status != 304 and not unannounced:
             self.send_header("Content-Length", str(len(body)))
         for name, value in response.headers:
             self.send_header(name, value)
-        if truncated:
+        if truncated or unannounced:
             self.close_connection = True
         self.end_headers()
         # logged before the body goes out, so a client that has the answer also finds it in the log
@@ -104,8 +117,15 @@ class SiteHandler(BaseHTTPRequestHandler):
             )
         )
         try:
-            self.wfile.write(send)
-            self.wfile.flush()
+            if fault is not None and fault.kind == "drip":
+                step, pause = int(fault.params["chunk"]), float(fault.params["interval"])
+                for start in range(0, len(send), step):
+                    self.wfile.write(send[start : start + step])
+                    self.wfile.flush()
+                    time.sleep(pause)
+            else:
+                self.wfile.write(send)
+                self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
@@ -130,6 +150,24 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(body)
+
+
+_CLOSING_TAG = re.compile(rb"</(?!script|style|title|textarea)[a-zA-Z][a-zA-Z0-9]*\s*>", re.I)
+"""Closing tags `malformed_html` drops: all but those of raw-text elements, which would swallow the page."""
+_JSONLD = re.compile(rb"(<script[^>]*application/ld\+json[^>]*>)(.*?)(</script>)", re.S)
+
+
+def _misshape(body: bytes, fault: Fault) -> bytes:
+    """The page bytes as a broken CMS or a padded page would send them."""
+    if fault.kind == "malformed_html":
+        return _CLOSING_TAG.sub(b"", body)
+    if fault.kind == "malformed_jsonld":
+        return _JSONLD.sub(
+            lambda m: m.group(1) + b'{"@type": "NewsArticle", "headline": "x",, ]' + m.group(2)[:40] + m.group(3), body
+        )
+    size = int(fault.params["size"])
+    filler = b"<!-- " + b"x" * max(0, size - len(body) - 9) + b" -->"
+    return body.replace(b"</body>", filler + b"</body>", 1) if b"</body>" in body else body + filler
 
 
 def start_server(site: LocalSite, host: str, port: int) -> tuple[SiteServer, str]:
