@@ -46,5 +46,8 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 def ensure_indexes(db: Database) -> None:
     """Create every index; a no-op when they exist, so every process may call it at start."""
+    from crawler.store.validators import apply_validators  # imports this module
+
+    apply_validators(db)  # first: a collection is created with its validator (the embedded server has no collMod)
     for collection, models in INDEXES.items():
         db[collection].create_indexes(models)
