@@ -32,6 +32,12 @@ RETRY_TIMES = 2
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
+# A page that redirects back into its own chain, or whose header lies about a UTF-8 body (crawler/middlewares).
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,
+    "crawler.middlewares.charset.Utf8BodyMiddleware": 620,
+}
+
 ITEM_PIPELINES = {
     "crawler.pipelines.teasers.TeaserPipeline": 200,
     "crawler.pipelines.normalize.NormalizePipeline": 300,

@@ -1,0 +1,1 @@
+"""Downloader middlewares that keep a misbehaving publisher from costing pages silently."""
