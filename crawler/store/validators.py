@@ -1,8 +1,9 @@
 """MongoDB `$jsonSchema` validators of newsmon's collections: the shape consumers may rely on.
 
-One source for three things: the validators the database holds, the field tables of docs/schema.md (generated
-by `python -m crawler.store.validators`, kept current by a test) and the conformance test that checks every
-document a real crawl wrote. A writer that adds or changes a field adds it here, in words a consumer understands.
+One source for three things: the validators the database holds, the field tables of docs/schema.md (written by
+`python -m crawler.store.validators --write docs/schema.md`, kept current by a test) and the conformance test
+that checks every document a real crawl wrote. A writer that adds or changes a field adds it here, in words a
+consumer understands, and rewrites the tables.
 
 Documents may carry fields the schema does not name (no `additionalProperties: false`), so adding a field never
 breaks a write; the test still fails until the field is documented here.
@@ -19,8 +20,10 @@ The embedded server (mongoeco 4.11) enforces validators given at `create` (inser
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pymongo.database import Database
@@ -142,13 +145,17 @@ ARTICLES = collection(
         "urls": array("Every canonical URL the article was seen under (slug changes, moves).", STRINGS),
         "language": value(nullable("string"), "Language code, e.g. `de`."),
         **CONTENT,
-        "word_count": value(nullable(INT), "Words in lead and body."),
+        "word_count": value(nullable(INT), "Words in the body (after cleaning)."),
         "version": value(INT, "Number of the current version (1, 2, ...): `article_versions` holds each."),
         "content_hash": value("string", "SHA-256 over the content fields in comparison form (typography ignored)."),
         **FETCH,
         "first_seen": value("date", "When newsmon first stored the article."),
         "last_fetched": value("date", "Latest fetch, changed or not."),
         "last_changed": value("date", "Fetch that stored the current version."),
+        "etag": value("string", "HTTP `ETag` of the last full fetch, sent back as If-None-Match on the next."),
+        "last_modified": value("string", "HTTP `Last-Modified` header of the last full fetch, verbatim."),
+        "next_visit": value("date", "When the revisit scheduler fetches the article again."),
+        "hinted_modified": value("date", "Latest sitemap/feed date seen for the article (a later one makes it due)."),
     },
     ("_id", "site", "url", "urls", "headline", "version", "content_hash", "first_seen", "last_fetched", "last_changed"),
 )
@@ -506,10 +513,31 @@ def field_table(name: str) -> str:
     return "\n".join(rows)
 
 
-def main() -> int:
-    """Print every collection's field table (what docs/schema.md holds between its `fields:` markers)."""
+def tables() -> str:
+    return "".join(f"<!-- fields:{n} -->\n{field_table(n)}\n<!-- /fields:{n} -->\n\n" for n in SCHEMAS)
+
+
+def rewrite(path: Path) -> None:
+    """Replace the field tables in a Markdown file (between its `<!-- fields:NAME -->` markers)."""
+    text = path.read_text(encoding="utf-8")
     for name in SCHEMAS:
-        sys.stdout.write(f"<!-- fields:{name} -->\n{field_table(name)}\n<!-- /fields:{name} -->\n\n")
+        marker = re.compile(rf"<!-- fields:{name} -->\n.*?\n<!-- /fields:{name} -->", re.S)
+        if not marker.search(text):
+            raise SystemExit(f"{path}: no <!-- fields:{name} --> ... <!-- /fields:{name} --> markers")
+        table = f"<!-- fields:{name} -->\n{field_table(name)}\n<!-- /fields:{name} -->"
+        text = marker.sub(lambda _, table=table: table, text)
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the field tables, or with `--write docs/schema.md` put them in place."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--write"] and len(args) == 2:
+        rewrite(Path(args[1]))
+    elif args:
+        raise SystemExit("usage: python -m crawler.store.validators [--write docs/schema.md]")
+    else:
+        sys.stdout.write(tables())
     return 0
 
 
