@@ -144,6 +144,11 @@ class BatchWriter:
 
     def _write_or_spool(self, kind: str, docs: list[dict[str, Any]]) -> bool:
         """True when the batch reached the database (as documents or, if refused, as rejects)."""
+        if self.spool.files() and not self._replay_first():
+            # Older batches wait on disk: this one goes behind them, so a later write of a document (a run's
+            # `finished` after its `running`) is never overwritten by an older one replayed after it.
+            self._spool(kind, docs, "older batches still wait on disk")
+            return False
         try:
             self._write_with_retries(kind, docs)
             return True
@@ -160,6 +165,14 @@ class BatchWriter:
                 self._spool(kind, docs, message)
                 return False
 
+    def _replay_first(self) -> bool:
+        """One attempt at the spool before a new batch; a batch the database refuses for good does not block."""
+        try:
+            return self._replay_spool(attempts=1)
+        except Exception as exc:
+            logger.error("A spooled batch could not be replayed: %s", redact_text(f"{exc}", self.uri)[:300])
+            return True
+
     def _spool(self, kind: str, docs: list[dict[str, Any]], reason: str) -> None:
         path = self.spool.put(kind, docs)
         self.stats.spooled += len(docs)
@@ -173,9 +186,10 @@ class BatchWriter:
             path,
         )
 
-    def _write_with_retries(self, kind: str, docs: list[dict[str, Any]]) -> None:
+    def _write_with_retries(self, kind: str, docs: list[dict[str, Any]], attempts: int | None = None) -> None:
         delay = self.backoff
-        for attempt in range(1, self.retries + 1):
+        attempts = attempts or self.retries
+        for attempt in range(1, attempts + 1):
             try:
                 self._write(kind, docs)
                 return
@@ -184,7 +198,7 @@ class BatchWriter:
                     raise
                 # pymongo appends the whole topology description; the first clause says what happened.
                 message = redact_text(str(exc).split(", Timeout:")[0], self.uri)[:300]
-                if attempt == self.retries:
+                if attempt == attempts:
                     raise TransientStoreError(message) from None
                 self.stats.retries += 1
                 logger.warning(
@@ -192,7 +206,7 @@ class BatchWriter:
                     len(docs),
                     kind,
                     attempt,
-                    self.retries,
+                    attempts,
                     delay,
                     message,
                 )
@@ -236,20 +250,22 @@ class BatchWriter:
             logger.warning("Rejected by the database: %s (%s)", doc["url"], doc["reason"])
         RejectSaver().save(self.db, docs)
 
-    def _replay_spool(self) -> None:
+    def _replay_spool(self, attempts: int | None = None) -> bool:
+        """Write the spooled batches, oldest first; True when the spool is empty afterwards."""
         files = self.spool.files()
         if not files:
-            return
+            return True
         logger.info("Replaying %d spooled batch(es) from %s", len(files), self.spool.directory)
         for path, kind, docs in self.spool.batches():
             try:
-                self._write_with_retries(kind, docs)
+                self._write_with_retries(kind, docs, attempts)
             except TransientStoreError as exc:
                 logger.warning("Database still unreachable, spool kept for later: %s", exc)
-                return
+                return False
             path.unlink()
             self.stats.replayed += len(docs)
             logger.info("Wrote %d spooled %s document(s) from %s", len(docs), kind, path.name)
+        return True
 
 
 def _is_transient(exc: OperationFailure) -> bool:
