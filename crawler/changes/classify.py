@@ -15,9 +15,10 @@ The first rule that holds gives the class (`RULES`, in order):
 4. `correction_notice`: the new text carries a correction or update notice that the old did not
    (`CORRECTION_NOTICES`: "Korrektur:", "In einer früheren Version ...", "Anmerkung der Redaktion",
    "Update:", "Aktualisiert:" followed by text, "Transparenzhinweis", ...).
-5. `update`: a fact changed in place: replaced words carry other numbers, weekdays or months (`fact_of`)
-   than the words they replace: "5 Tote" → "7 Tote", "am Dienstag" → "am Mittwoch", "vergangene Woche" →
-   "vergangenen 2 Wochen". (Text only inserted, numbers or not, is an `addition`.)
+5. `update`: a fact changed in place: replaced words carry other numbers (digits or words), weekdays or
+   months (`fact_of`) than the words they replace: "5 Tote" → "7 Tote", "drei Tote" → "vier Tote", "am
+   Dienstag" → "am Mittwoch", "vergangene Woche" → "vergangenen 2 Wochen". (Text only inserted, numbers or
+   not, is an `addition`.)
 6. `addition`: text was added and little or nothing removed (removed words <= 1/4 of added words).
 7. `removal`: text was removed and little or nothing added (the mirror rule).
 8. `rewording`: everything else.
@@ -77,10 +78,13 @@ CORRECTION_NOTICES: tuple[re.Pattern[str], ...] = tuple(
 """A correction or update notice, on the comparison form of a text."""
 FACT_NAME = re.compile(
     r"^(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonnabend|Sonntag|Januar|Jänner|Februar|März|"
-    r"April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|gestern|heute|morgen)\b",
+    r"April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|gestern|heute|morgen|"
+    r"null|eins|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|vierzig|fünfzig|"
+    r"hundert|tausend|Dutzend|Millionen|Million|Milliarden|Milliarde)\b",
     re.IGNORECASE,
 )
-"""A word naming a day or a month; with numbers, what makes a replaced word a changed fact (`update`)."""
+"""A word naming a day, a month or a number ("drei" → "vier" is an `update` like "3" → "4"); with digits, what
+makes a replaced word a changed fact."""
 
 
 def fact_of(word: str) -> str:
