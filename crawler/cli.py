@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from crawler.config import data_dir, load_settings
+from crawler.consumers import commands as consumers
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -71,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--site", help="only this site, e.g. merkur.de")
     summary.add_argument("--limit", type=int, default=8, help="rows per section")
     summary.set_defaults(func=_summary)
+
+    export = sub.add_parser("export", help="articles, versions, teasers or changes as JSON lines or CSV")
+    consumers.add_export_arguments(export)
+    export.set_defaults(func=consumers.export_command)
+
+    serve = sub.add_parser("serve", help="a read-only web page of recent changes and article histories")
+    consumers.add_serve_arguments(serve)
+    serve.set_defaults(func=consumers.serve_command)
 
     db = sub.add_parser("db", help="manage the embedded database (when MONGO_URI is unset)")
     db.add_argument("action", choices=("start", "stop", "status"))

@@ -1,0 +1,147 @@
+"""The WSGI application of `newsmon serve`: read-only pages over the store, nothing else.
+
+Only GET and HEAD; every query parameter is validated into a typed filter (`crawler.consumers.query`) before
+it goes near MongoDB; repeated or unknown-shaped parameters are a 400. When bound to loopback, requests must
+name a loopback Host, so a web page elsewhere cannot read the data through DNS rebinding.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from pymongo.database import Database
+
+from crawler.consumers.query import (
+    KINDS,
+    BadFilter,
+    Filters,
+    build_query,
+    edit_class,
+    field_name,
+    parse_time,
+    positive_int,
+    text,
+)
+from crawler.consumers.web.html import CSP
+from crawler.consumers.web.pages import article_page, changes_page, error_page
+from crawler.store import schema
+
+logger = logging.getLogger(__name__)
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+CHANGE_LIST_FIELDS = {"old": 0, "new": 0, "location": 0}
+VERSION_FIELDS = {"version": 1, "fetched_at": 1, "kicker": 1, "headline": 1, "content_hash": 1}
+MAX_PAGE = 200
+SITES_TTL = 60.0
+
+
+class NotFound(LookupError):
+    pass
+
+
+class App:
+    """`App(db)` is a WSGI callable; `allowed_hosts` (e.g. `{"127.0.0.1:8700", "localhost:8700"}`) or None."""
+
+    def __init__(self, db: Database, *, page_size: int = 50, allowed_hosts: Iterable[str] | None = None) -> None:
+        self.db = db
+        self.page_size = page_size
+        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts) if allowed_hosts is not None else None
+        self._sites: tuple[float, list[str]] = (0.0, [])
+
+    def __call__(self, environ: Mapping[str, Any], start_response: StartResponse) -> list[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return self._respond(start_response, "405 Method Not Allowed", error_page("405", "read-only"), method)
+        host = str(environ.get("HTTP_HOST", "")).lower()
+        if self.allowed_hosts is not None and host not in self.allowed_hosts:
+            return self._respond(start_response, "400 Bad Request", error_page("400", "unexpected Host"), method)
+        try:
+            params = _params(str(environ.get("QUERY_STRING", "")))
+            path = environ.get("PATH_INFO") or "/"
+            if path == "/":
+                body = self.changes(params)
+            elif path == "/article":
+                body = self.article(params)
+            else:
+                raise NotFound("no such page")
+        except BadFilter as exc:
+            return self._respond(start_response, "400 Bad Request", error_page("400", str(exc)), method)
+        except NotFound as exc:
+            return self._respond(start_response, "404 Not Found", error_page("404", str(exc)), method)
+        return self._respond(start_response, "200 OK", body, method)
+
+    # -- pages ---------------------------------------------------------------------------------------------------
+    def changes(self, params: Mapping[str, str]) -> str:
+        filters = Filters(
+            site=text(params["site"], "site") if params.get("site") else None,
+            fields=(field_name(params["field"]),) if params.get("field") else (),
+            edit_classes=(edit_class(params["class"]),) if params.get("class") else (),
+            since=parse_time(params["since"], "since") if params.get("since") else None,
+            until=parse_time(params["until"], "until") if params.get("until") else None,
+            before_seq=positive_int(params["before"], "before") if params.get("before") else None,
+        )
+        limit = positive_int(params["limit"], "limit", MAX_PAGE) if params.get("limit") else self.page_size
+        query = build_query(KINDS["changes"], filters)
+        found = list(self.db[schema.CHANGES].find(query, CHANGE_LIST_FIELDS).sort("seq", -1).limit(limit + 1))
+        shown = found[:limit]
+        older = None
+        if len(found) > limit:
+            older = {k: v for k, v in params.items() if k not in ("before",)} | {"before": shown[-1]["seq"]}
+        return changes_page(shown, params, self.sites(), older)
+
+    def article(self, params: Mapping[str, str]) -> str:
+        if not params.get("id"):
+            raise BadFilter("id: the article id is required, e.g. /article?id=merkur.de:91245736")
+        article_id = text(params["id"], "id")
+        article = self.db[schema.ARTICLES].find_one({"_id": article_id})
+        teaser = self.db[schema.TEASERS].find_one({"_id": article_id})
+        if article is None and teaser is None:
+            raise NotFound(f"no article {article_id}")
+        versions = list(
+            self.db[schema.ARTICLE_VERSIONS].find({"article_id": article_id}, VERSION_FIELDS).sort("version", 1)
+        )
+        changes = list(self.db[schema.CHANGES].find({"article_id": article_id}).sort("seq", 1))
+        return article_page(article, versions, changes, teaser, article_id)
+
+    def sites(self) -> list[str]:
+        """Sites for the filter form, re-read at most every minute."""
+        at, sites = self._sites
+        if time.monotonic() - at > SITES_TTL:
+            sites = sorted(s for s in self.db[schema.ARTICLES].distinct("site") if isinstance(s, str))
+            self._sites = (time.monotonic(), sites)
+        return sites
+
+    # -- plumbing ------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _respond(start_response: StartResponse, status: str, body: str, method: str) -> list[bytes]:
+        data = body.encode("utf-8")
+        headers = [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(data))),
+            ("Content-Security-Policy", CSP),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+            ("Cache-Control", "no-store"),
+        ]
+        if status.startswith("405"):
+            headers.append(("Allow", "GET, HEAD"))
+        start_response(status, headers)
+        return [] if method == "HEAD" else [data]
+
+
+def _params(query: str) -> dict[str, str]:
+    """Query parameters, one value each; blank ones (an empty form field) are dropped."""
+    try:
+        parsed = parse_qs(query, keep_blank_values=False, strict_parsing=False, max_num_fields=20)
+    except ValueError as exc:
+        raise BadFilter(f"query string: {exc}") from None
+    out: dict[str, str] = {}
+    for name, values in parsed.items():
+        if len(values) != 1:
+            raise BadFilter(f"{name}: give it once")
+        out[name] = values[0]
+    return out
