@@ -59,9 +59,12 @@ class App:
         host = str(environ.get("HTTP_HOST", "")).lower()
         if self.allowed_hosts is not None and host not in self.allowed_hosts:
             return self._respond(start_response, "400 Bad Request", error_page("400", "unexpected Host"), method)
+        path = environ.get("PATH_INFO") or "/"
+        if path == "/favicon.ico":  # browsers ask for it on every page; there is none
+            start_response("204 No Content", [("Cache-Control", "max-age=86400")])
+            return []
         try:
             params = _params(str(environ.get("QUERY_STRING", "")))
-            path = environ.get("PATH_INFO") or "/"
             if path == "/":
                 body = self.changes(params)
             elif path == "/article":

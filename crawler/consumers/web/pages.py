@@ -21,12 +21,13 @@ def change_card(change: Mapping[str, Any], *, with_article: bool = True) -> str:
         article = "<div>" + internal("/article", {"id": change.get("article_id")}, change.get("headline") or "?")
         article += f' <span class="meta">{external(change.get("url"), "page")}</span></div>'
     klass = str(change.get("edit_class") or "")
+    words = change.get("significance")
     return (
         f'<article class="change {esc(klass if klass in EDIT_CLASSES else "")}">'
         f'<div class="meta">#{esc(change.get("seq"))} · {esc(when(change.get("detected_at")))} · '
         f"{esc(change.get('site'))}{versions}</div>{article}"
         f'<div><b>{esc(change.get("field"))}</b> <span class="badge">{esc(klass)}</span> '
-        f'<span class="meta">{esc(change.get("significance"))} words</span></div>'
+        f'<span class="meta">{esc(words)} word{"" if words == 1 else "s"}</span></div>'
         f"{diff_block(change.get('diff') or [])}</article>"
     )
 
