@@ -129,6 +129,37 @@ OPTIONS: tuple[Option, ...] = (
         "Server selection / connect timeout of the MongoDB client, in milliseconds.",
     ),
     Option(
+        "NEWSMON_HEALTH_HISTORY_RUNS",
+        "NEWSMON_HEALTH_HISTORY_RUNS",
+        10,
+        "Recent runs of a site each run's health figures are compared with (medians); see docs/reliability.md.",
+    ),
+    Option(
+        "NEWSMON_HEALTH_COVERAGE_DROP",
+        "NEWSMON_HEALTH_COVERAGE_DROP",
+        0.5,
+        "Health alert when a field's share of articles falls below this fraction of its usual share.",
+    ),
+    Option(
+        "NEWSMON_HEALTH_MAX_ERROR_RATE",
+        "NEWSMON_HEALTH_MAX_ERROR_RATE",
+        0.1,
+        "Health alert when at least this share of requests fails (5xx, 403, 408, 429, download errors), or of "
+        "pages is rejected, and it is more than twice the usual share.",
+    ),
+    Option(
+        "NEWSMON_HEALTH_STALE_HOURS",
+        "NEWSMON_HEALTH_STALE_HOURS",
+        24.0,
+        "Health alert when a site's runs found no new article and no new version for longer than this.",
+    ),
+    Option(
+        "NEWSMON_HEALTH_MIN_ARTICLES",
+        "NEWSMON_HEALTH_MIN_ARTICLES",
+        5,
+        "Articles a run needs before its field coverage is compared (smaller runs are too small a sample).",
+    ),
+    Option(
         "USER_AGENT",
         "NEWSMON_USER_AGENT",
         "newsmon/0.1 (news monitoring crawler; set NEWSMON_USER_AGENT to add a contact address)",

@@ -46,7 +46,12 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.crawl_runs.CrawlRunRecorder": 100,
+    "crawler.health.extension.CrawlHealth": 110,
 }
+# spidermon's monitors in newsmon's close-of-run health suite (crawler/health/monitors.py): a run without a
+# single item fails, and so does one where more than 10 % of requests were refused or failed on the server.
+SPIDERMON_MIN_ITEMS = 1
+SPIDERMON_UNWANTED_HTTP_CODES = {code: {"max_percentage": 0.1} for code in (403, 429, 500, 502, 503, 504)}
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

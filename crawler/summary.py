@@ -6,6 +6,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from crawler.health.report import health_lines
 from crawler.store import schema
 
 
@@ -57,6 +58,10 @@ def summarize(db: Database, *, site: str | None = None, limit: int = 8) -> str:
             if started
             else f"  ?  {run.get('spider')}  {run.get('status')}"
         )
+    health = health_lines(db, site=site, limit=5)
+    if health:
+        lines.append("\nCrawl health (latest runs; ! = health alert):")
+        lines.extend(health)
     rejects = list(
         db[schema.REJECTS].aggregate([{"$group": {"_id": "$reason", "n": {"$sum": 1}}}, {"$sort": {"n": -1}}])
     )

@@ -1,0 +1,110 @@
+"""Compare a run's health figures with the site's recent runs; every drop is one alert (pure).
+
+The baseline of a figure is its median over the recent runs that measured it, so one odd run neither hides
+nor raises a drop. Drops:
+
+- `field_gone`: a field's share of articles fell below `coverage_drop` times its baseline (a template or
+  extractor change: the kicker selector finds nothing any more);
+- `errors_up`: the share of requests answered with 5xx/403/408/429 or failing to download is at least
+  `max_error_rate` and more than twice its baseline;
+- `rejects_up`: the same for the share of pages rejected (unreadable, invalid);
+- `nothing_new`: no new article and no new version for more than `stale_hours` (this run and the recent ones).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Settings: NEWSMON_HEALTH_COVERAGE_DROP, NEWSMON_HEALTH_MAX_ERROR_RATE, NEWSMON_HEALTH_STALE_HOURS,
+    NEWSMON_HEALTH_MIN_ARTICLES (fewer articles in a run: its coverage is not compared, too small a sample)."""
+
+    coverage_drop: float = 0.5
+    max_error_rate: float = 0.1
+    stale_hours: float = 24.0
+    min_articles: int = 5
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def baseline(history: Sequence[Mapping[str, Any]], min_articles: int) -> dict[str, Any]:
+    """Median figures of the recent runs (coverage only from runs with at least `min_articles` articles)."""
+    metrics = [run["health"]["metrics"] for run in history if (run.get("health") or {}).get("metrics")]
+    sized = [m for m in metrics if m.get("articles", 0) >= min_articles]
+    fields = {f for m in sized for f in m.get("coverage", {})}
+    return {
+        "runs": len(metrics),
+        "coverage": {
+            f: _median([m["coverage"][f] for m in sized if f in m.get("coverage", {})]) for f in sorted(fields)
+        },
+        "error_rate": _median([m["http"]["error_rate"] for m in metrics if "http" in m]),
+        "reject_rate": _median([m["reject_rate"] for m in metrics if "reject_rate" in m]),
+        "pages_per_minute": _median([m["pages_per_minute"] for m in metrics if "pages_per_minute" in m]),
+    }
+
+
+def compare(
+    site: str,
+    metrics: Mapping[str, Any],
+    history: Sequence[Mapping[str, Any]],
+    thresholds: Thresholds,
+    now: datetime | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The baseline and the alerts (each `{"type": "health", "kind", "site", "message", ...}`)."""
+    now = now or datetime.now(UTC)
+    base = baseline(history, thresholds.min_articles)
+    alerts: list[dict[str, Any]] = []
+
+    def alert(kind: str, message: str, **facts: Any) -> None:
+        alerts.append({"type": "health", "kind": kind, "site": site, **facts, "message": f"{site}: {message}"})
+
+    if metrics.get("articles", 0) >= thresholds.min_articles:
+        for field, usual in base["coverage"].items():
+            share = metrics.get("coverage", {}).get(field, 0.0)
+            if usual and share < usual * thresholds.coverage_drop:
+                alert(
+                    "field_gone",
+                    f"field {field} on {share:.0%} of {metrics['articles']} articles, usually {usual:.0%}",
+                    field=field,
+                    share=share,
+                    baseline=usual,
+                )
+    for kind, rate, usual, what in (
+        ("errors_up", metrics["http"]["error_rate"], base["error_rate"], "of requests failed"),
+        ("rejects_up", metrics["reject_rate"], base["reject_rate"], "of pages rejected"),
+    ):
+        if rate >= thresholds.max_error_rate and rate > 2 * (usual or 0.0):
+            usually = f", usually {usual:.0%}" if usual is not None else ""
+            alert(kind, f"{rate:.0%} {what}{usually}", rate=rate, baseline=usual)
+
+    if not (metrics.get("new_articles") or metrics.get("new_versions")) and history:
+        fresh = [
+            run.get("finished_at") or run.get("started_at")
+            for run in history
+            if (m := run["health"]["metrics"]).get("new_articles") or m.get("new_versions")
+        ]
+        last = max((_aware(t) for t in fresh if t), default=None)
+        oldest = min((_aware(r["started_at"]) for r in history if r.get("started_at")), default=now)
+        since = last or oldest
+        if now - since > timedelta(hours=thresholds.stale_hours):
+            hours = (now - since).total_seconds() / 3600
+            alert(
+                "nothing_new",
+                f"no new article or version for {hours:.0f} h" + ("" if last else " (none in the recent runs)"),
+                last_new=last,
+                hours=round(hours, 1),
+            )
+    return base, alerts
+
+
+def _aware(value: datetime) -> datetime:
+    """pymongo without tz_aware gives naive UTC datetimes."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

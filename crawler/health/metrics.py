@@ -1,0 +1,57 @@
+"""A run's health figures, from Scrapy's stats and the field coverage: what `crawl_runs.health.metrics` holds."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from crawler.health.coverage import Coverage
+
+STATUS_PREFIX = "downloader/response_status_count/"
+ERROR_STATUSES = frozenset({403, 408, 429})
+"""Besides every 5xx: answers that mean the site refuses or chokes, not that a page is gone (404/410 are)."""
+
+
+def http_figures(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """Requests, responses, error answers (5xx, 403, 408, 429) and download exceptions, and their rate."""
+    statuses = {k.removeprefix(STATUS_PREFIX): int(v) for k, v in stats.items() if k.startswith(STATUS_PREFIX)}
+    bad = sum(n for code, n in statuses.items() if code.isdigit() and (int(code) >= 500 or int(code) in ERROR_STATUSES))
+    exceptions = int(stats.get("downloader/exception_count", 0))
+    requests = int(stats.get("downloader/request_count", 0))
+    return {
+        "requests": requests,
+        "responses": int(stats.get("downloader/response_count", 0)),
+        "errors": bad + exceptions,
+        "exceptions": exceptions,
+        "error_rate": round((bad + exceptions) / requests, 4) if requests else 0.0,
+        "statuses": statuses,
+    }
+
+
+def run_metrics(
+    stats: Mapping[str, Any],
+    coverage: Coverage,
+    rejects: Counter[str],
+    started: datetime,
+    finished: datetime,
+    stored: Mapping[str, int],
+) -> dict[str, Any]:
+    """The figures compared across runs. `stored`: the store writer's counts (`new_articles`, `new_versions`)."""
+    minutes = max((finished - started).total_seconds() / 60, 1 / 60)
+    http = http_figures(stats)
+    pages = http["responses"]
+    read = coverage.articles + sum(rejects.values())
+    return {
+        "articles": coverage.articles,
+        "coverage": coverage.shares(),
+        "rejects": sum(rejects.values()),
+        "reject_rate": round(sum(rejects.values()) / read, 4) if read else 0.0,
+        "rejects_by_reason": [{"reason": r, "count": n} for r, n in rejects.most_common(20)],
+        "http": http,
+        "pages_per_minute": round(pages / minutes, 1),
+        "minutes": round(minutes, 2),
+        "new_articles": int(stored.get("new_articles", 0)),
+        "new_versions": int(stored.get("new_versions", 0)),
+    }

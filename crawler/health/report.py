@@ -1,0 +1,33 @@
+"""The latest runs' health in a few lines: for `newsmon summary` (and any reader of `crawl_runs.health`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.database import Database
+
+from crawler.health.coverage import FIELDS
+from crawler.store import schema
+
+
+def health_lines(db: Database, *, site: str | None = None, limit: int = 5) -> list[str]:
+    """One line per recent run with health figures (status, coverage per field, errors, pages/min), then its alerts."""
+    where: dict[str, Any] = {"health.metrics": {"$exists": True}}
+    if site:
+        where["site"] = site
+    lines = []
+    for run in (
+        db[schema.CRAWL_RUNS].find(where, {"started_at": 1, "site": 1, "health": 1}).sort("started_at", -1).limit(limit)
+    ):
+        health, m = run["health"], run["health"]["metrics"]
+        started = run.get("started_at")
+        coverage = " ".join(f"{f} {m['coverage'].get(f, 0):.0%}" for f in FIELDS) if m.get("coverage") else "-"
+        lines.append(
+            f"  {started:%Y-%m-%d %H:%M}  {run.get('site')}  {health.get('status', '?').upper()}  "
+            f"{m['articles']} articles ({coverage}), errors {m['http']['error_rate']:.0%}, "
+            f"rejects {m['reject_rate']:.0%}, {m['pages_per_minute']:.0f} pages/min"
+            if started
+            else f"  ?  {run.get('site')}  {health.get('status', '?').upper()}"
+        )
+        lines.extend(f"      ! {alert.get('message')}" for alert in health.get("alerts") or [])
+    return lines

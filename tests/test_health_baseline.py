@@ -1,0 +1,148 @@
+"""Crawl health, offline: field coverage, run figures, the comparison with a site's recent runs, the spidermon suite."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from scrapy import Spider
+from scrapy.utils.test import get_crawler
+
+from crawler import settings
+from crawler.health.baseline import Thresholds, compare
+from crawler.health.coverage import Coverage, present
+from crawler.health.metrics import http_figures, run_metrics
+from crawler.health.monitors import run_close_suite
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+FULL = {"kicker": 0.8, "headline": 1.0, "lead": 1.0, "authors": 0.9, "date": 1.0, "body": 1.0, "images": 0.7}
+
+
+def metrics(**changes) -> dict:
+    figures = {
+        "articles": 40,
+        "coverage": dict(FULL),
+        "reject_rate": 0.0,
+        "http": {"error_rate": 0.01},
+        "pages_per_minute": 300.0,
+        "new_articles": 3,
+        "new_versions": 2,
+    }
+    for key, value in changes.items():
+        if key in FULL:
+            figures["coverage"][key] = value
+        elif key == "error_rate":
+            figures["http"] = {"error_rate": value}
+        else:
+            figures[key] = value
+    return figures
+
+
+def history(n: int = 5, hours_apart: float = 1.0, **changes) -> list[dict]:
+    return [
+        {
+            "started_at": NOW - timedelta(hours=hours_apart * (i + 1)),
+            "finished_at": NOW - timedelta(hours=hours_apart * (i + 1)) + timedelta(minutes=5),
+            "health": {"metrics": metrics(**changes)},
+        }
+        for i in range(n)
+    ]
+
+
+def kinds(alerts: list[dict]) -> list[str]:
+    return [a["kind"] for a in alerts]
+
+
+def test_coverage_counts_fields_that_are_there():
+    cov = Coverage()
+    cov.observe({"headline": "H", "kicker": "  ", "body": [{"kind": "paragraph", "text": "x"}], "published": NOW})
+    cov.observe({"headline": "H", "kicker": "K", "body": [], "authors": ["A"], "images": []})
+    assert cov.shares() == {
+        "kicker": 0.5,
+        "headline": 1.0,
+        "lead": 0.0,
+        "authors": 0.5,
+        "date": 0.5,
+        "body": 0.5,
+        "images": 0.0,
+    }
+    assert not present({"lead": None}, "lead") and Coverage().shares() == {}
+
+
+def test_run_figures_from_scrapy_stats():
+    stats = {
+        "downloader/request_count": 100,
+        "downloader/response_count": 95,
+        "downloader/response_status_count/200": 80,
+        "downloader/response_status_count/404": 5,
+        "downloader/response_status_count/503": 10,
+        "downloader/exception_count": 5,
+    }
+    http = http_figures(stats)
+    assert (http["errors"], http["error_rate"], http["statuses"]["404"]) == (15, 0.15, 5)
+    cov = Coverage()
+    cov.observe({"headline": "H"})
+    figures = run_metrics(stats, cov, Counter({"http 503": 3}), NOW - timedelta(minutes=2), NOW, {"new_articles": 1})
+    assert figures["pages_per_minute"] == 47.5 and figures["reject_rate"] == 0.75
+    assert figures["rejects_by_reason"] == [{"reason": "http 503", "count": 3}]
+    assert (figures["new_articles"], figures["new_versions"]) == (1, 0)
+
+
+def test_a_normal_run_raises_nothing():
+    base, alerts = compare("merkur.de", metrics(kicker=0.7, error_rate=0.03), history(), Thresholds(), NOW)
+    assert alerts == [] and base["runs"] == 5 and base["coverage"]["kicker"] == 0.8
+
+
+def test_a_field_gone_is_an_alert_with_its_share_and_usual_share():
+    _, alerts = compare("merkur.de", metrics(kicker=0.0), history(), Thresholds(), NOW)
+    (alert,) = alerts
+    assert (alert["kind"], alert["field"], alert["share"], alert["baseline"]) == ("field_gone", "kicker", 0.0, 0.8)
+    assert alert["message"] == "merkur.de: field kicker on 0% of 40 articles, usually 80%"
+    assert alert["type"] == "health"
+
+
+def test_small_runs_and_first_runs_compare_what_they_can():
+    assert compare("x", metrics(articles=3, kicker=0.0), history(), Thresholds(), NOW)[1] == []
+    assert compare("x", metrics(kicker=0.0), [], Thresholds(), NOW)[1] == []  # nothing to compare with yet
+    _, alerts = compare("x", metrics(error_rate=0.5), [], Thresholds(), NOW)
+    assert kinds(alerts) == ["errors_up"]  # an absolute floor holds from the first run
+
+
+def test_errors_and_rejects_up():
+    _, alerts = compare("x", metrics(error_rate=0.3, reject_rate=0.4), history(), Thresholds(), NOW)
+    assert kinds(alerts) == ["errors_up", "rejects_up"]
+    # a site that always fails a little more does not alert for its usual share
+    assert compare("x", metrics(error_rate=0.15), history(error_rate=0.12), Thresholds(), NOW)[1] == []
+
+
+def test_nothing_new_for_too_long():
+    quiet = metrics(new_articles=0, new_versions=0)
+    stale = history(n=3, hours_apart=12, new_articles=0, new_versions=0) + history(n=1, hours_apart=40)
+    _, alerts = compare("x", quiet, stale, Thresholds(stale_hours=24), NOW)
+    assert kinds(alerts) == ["nothing_new"] and alerts[0]["hours"] == pytest.approx(39.9, abs=0.1)
+    assert compare("x", quiet, history(n=3, hours_apart=2), Thresholds(), NOW)[1] == []
+    assert compare("x", metrics(), stale, Thresholds(), NOW)[1] == []
+
+
+def test_the_spidermon_suite_runs_spidermons_monitors_and_the_history_monitor():
+    crawler = get_crawler(
+        Spider, {k: getattr(settings, k) for k in ("SPIDERMON_MIN_ITEMS", "SPIDERMON_UNWANTED_HTTP_CODES")}
+    )
+    spider = Spider("merkur")
+    stats = {"finish_reason": "finished", "item_scraped_count": 10, "downloader/request_count": 20}
+    ok = run_close_suite(crawler, spider, stats, {"alerts": []})
+    assert {o["status"] for o in ok} == {"OK"} and len(ok) >= 6
+    failing = run_close_suite(
+        crawler,
+        spider,
+        {**stats, "finish_reason": "shutdown", "downloader/response_status_count/503": 5},
+        {"alerts": [{"kind": "field_gone", "message": "merkur.de: field kicker on 0%"}]},
+    )
+    failed = {o["monitor"]: o["message"] for o in failing if o["status"] != "OK"}
+    assert set(failed) == {
+        "Finish Reason Monitor/Should have the expected finished reason(s)",
+        "Unwanted HTTP codes monitor/Should not hit the limit of unwanted http status",
+        "Site history/No field went missing",
+    }
+    assert failed["Site history/No field went missing"] == "merkur.de: field kicker on 0%"
