@@ -31,7 +31,7 @@ from typing import Any
 
 from crawler.canonical import canonical_url
 from crawler.changes.classify import EditClass, classify, significance
-from crawler.changes.diff import Op, Token, compact, list_diff, value_diff, word_diff
+from crawler.changes.diff import Op, Token, changed_words, compact, list_diff, value_diff, word_diff
 from crawler.changes.noise import comparable_text, tokens
 from crawler.normalize import comparable
 
@@ -125,7 +125,13 @@ def compare_body(old: Sequence[Any] | None, new: Sequence[Any] | None) -> list[F
     hunks: list[tuple[list[int], list[int]]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "replace":
-            hunks += _pair_blocks(a, b, list(range(i1, i2)), list(range(j1, j2)))
+            olds, news = list(range(i1, i2)), list(range(j1, j2))
+            paired = _pair_blocks(a, b, olds, news)
+            # Block boundaries are not edits: a paragraph split in two or two joined (maybe beside an edit) reads
+            # as one passage that changes fewer words than the pairs cut through the moved sentences.
+            if len(paired) > 1 and _changed(a, b, olds, news) < sum(_changed(a, b, *hunk) for hunk in paired):
+                paired = [(olds, news)]
+            hunks += paired
         elif tag != "equal":
             hunks.append((list(range(i1, i2)), list(range(j1, j2))))
     flip = _flip(bool(a), bool(b))
@@ -133,7 +139,9 @@ def compare_body(old: Sequence[Any] | None, new: Sequence[Any] | None) -> list[F
     for olds, news in hunks:
         old_text = "\n\n".join(a[i][2] for i in olds) or None
         new_text = "\n\n".join(b[j][2] for j in news) or None
-        ops = word_diff([t for i in olds for t in a[i][3]], [t for j in news for t in b[j][3]])
+        ops = _hunk_diff(a, b, olds, news)
+        if all(op["op"] == "equal" for op in ops):
+            continue  # the same words in other blocks
         location = {
             "old_blocks": [a[i][0] for i in olds],
             "new_blocks": [b[j][0] for j in news],
@@ -256,6 +264,24 @@ def _pair_blocks(
     if pending or j < len(news):
         hunks.append((pending, news[j:]))
     return hunks
+
+
+def _hunk_diff(
+    a: list[tuple[int, str, str, list[Token]]],
+    b: list[tuple[int, str, str, list[Token]]],
+    olds: list[int],
+    news: list[int],
+) -> list[Op]:
+    return word_diff([t for i in olds for t in a[i][3]], [t for j in news for t in b[j][3]])
+
+
+def _changed(
+    a: list[tuple[int, str, str, list[Token]]],
+    b: list[tuple[int, str, str, list[Token]]],
+    olds: list[int],
+    news: list[int],
+) -> int:
+    return changed_words(_hunk_diff(a, b, olds, news))
 
 
 def _similar(a: list[Token], b: list[Token]) -> bool:
