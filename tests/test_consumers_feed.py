@@ -3,6 +3,7 @@ in docs/examples/follow_changes.py run against a crawled database."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -127,3 +128,18 @@ def test_the_example_prints_every_change_once_and_resumes_where_it_stopped(crawl
     write(crawled.db, 1)
     (new,) = run_example(crawled, state)
     assert new.startswith(f"#{stored[-1] + 1} merkur.de:1 headline [headline_change]")
+
+
+def test_the_guides_snippets_run_on_a_crawled_database(crawled, capsys):
+    text = (EXAMPLE.parent.parent / "consumers.md").read_text(encoding="utf-8")
+    scope: dict[str, Any] = {"db": crawled.db}
+    for name in ("versions", "join"):
+        block = re.search(rf"<!-- example-{name} -->\n```python\n(.*?)```\n<!-- /example-{name} -->", text, re.S)
+        assert block, f"docs/consumers.md lost its example-{name} block"
+        exec(block.group(1), scope)
+    assert scope["article_id"] == crawled.seed_id, "the guide's article id is the local site's seed article"
+    printed = capsys.readouterr().out
+    assert printed.startswith("2 ") and "('headline', 'headline_change')" in printed
+    assert HOSTILE_HEADLINE in scope["headlines"] and crawled.old_headline in scope["headlines"]
+    assert len(scope["joined"]) == crawled.db.articles.count_documents({})
+    assert [a["_id"] for a in scope["differs"]] and all(a["teaser"] for a in scope["differs"])
