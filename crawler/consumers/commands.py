@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -114,7 +115,7 @@ def export_command(args: argparse.Namespace) -> int:
             count = export(db, args.kind, filters, args.format, out, batch_size=args.batch_size)
             out.flush()
     except BrokenPipeError:  # `newsmon export ... | head`: the reader has all it wanted
-        sys.stderr.close()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
         return 0
     finally:
         client.close()
@@ -139,6 +140,9 @@ def serve_command(args: argparse.Namespace) -> int:
 
     try:
         serve(db, args.host, args.port, on_ready=ready)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        print(f"newsmon serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     finally:
         client.close()
     return 0

@@ -46,7 +46,8 @@ def columns(kind: str) -> list[str]:
 def iso(moment: datetime) -> str:
     """UTC with a `Z`; pymongo gives naive datetimes unless the client is tz-aware: those are UTC too."""
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.isoformat().replace("+00:00", "Z")
+    spec = "milliseconds" if moment.microsecond else "seconds"  # BSON keeps milliseconds
+    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def plain(value: Any) -> Any:
