@@ -28,6 +28,7 @@ import itertools
 import json
 import os
 import random
+import re
 import signal
 import socket
 import sys
@@ -563,11 +564,132 @@ def concurrent_crawls(
     )
 
 
+# -- fuzzed pages ---------------------------------------------------------------------------------------------
+def _cut(html: str, rng: random.Random) -> str:
+    return html[: rng.randrange(len(html) + 1)]
+
+
+def _drop_closing_tags(html: str, rng: random.Random) -> str:
+    share = rng.random()
+    return re.sub(r"</[a-zA-Z][a-zA-Z0-9]*>", lambda m: "" if rng.random() < share else m.group(0), html)
+
+
+def _deep_nesting(html: str, rng: random.Random) -> str:
+    at, depth = rng.randrange(len(html) + 1), rng.choice((200, 2000, 20000))
+    return html[:at] + rng.choice(("<div>", "<p><span>", "<ul><li>", "<b>")) * depth + html[at:]
+
+
+def _broken_jsonld(html: str, rng: random.Random) -> str:
+    junk = rng.choice(('{"@type": "NewsArticle", "headline": ', "[" * 50000, '{"author": {"name": [[[', "\x00", "}"))
+    return re.sub(r"(application/ld\+json[^>]*>)", lambda m: m.group(1) + junk, html)
+
+
+def _splice(html: str, rng: random.Random) -> str:
+    i = rng.randrange(len(html) + 1)
+    j = min(len(html), i + rng.randrange(2000))
+    bits = (
+        "<",
+        ">",
+        "</",
+        "<!--",
+        "<script>",
+        "&#0;",
+        "\x00",
+        "\ufffd",
+        "<meta charset=x-unknown>",
+        "]]>",
+        "<![CDATA[",
+    )
+    return html[:i] + "".join(rng.choice(bits) for _ in range(rng.randrange(1, 30))) + html[j:]
+
+
+def _duplicate(html: str, rng: random.Random) -> str:
+    i = rng.randrange(len(html) + 1)
+    j = min(len(html), i + rng.randrange(50000))
+    return html[:j] + html[i:j] * rng.randrange(2, 20) + html[j:]
+
+
+MUTATORS: tuple[Callable[[str, random.Random], str], ...] = (
+    _cut,
+    _drop_closing_tags,
+    _deep_nesting,
+    _broken_jsonld,
+    _splice,
+    _duplicate,
+)
+
+
+def mutate(html: str, rng: random.Random) -> str:
+    """One to three mutations of a real page: cut, closing tags dropped, deep nesting, broken JSON-LD, garbage
+    spliced in, a stretch repeated."""
+    for _ in range(rng.randint(1, 3)):
+        html = rng.choice(MUTATORS)(html, rng)
+    return html
+
+
+def extractors() -> dict[str, Callable[[str, str], Any]]:
+    """Every extractor as `(html, url) -> result`; each may raise ExtractionError and nothing else."""
+    from crawler.extract import generic, ippen, ippen_listing, link_listing
+
+    article = re.compile(r"-\d{5,}\.html$|/\d{4}/")
+    return {
+        "ippen": lambda html, url: ippen.extract_article(html, url, "merkur.de"),
+        "generic": lambda html, url: generic.extract_article(html, url),
+        "ippen_listing": lambda html, url: ippen_listing.extract_teasers(html, url, "merkur.de"),
+        "link_listing": lambda html, url: link_listing.extract_link_teasers(html, url, "example.org", article),
+    }
+
+
+def fixture_pages(root: Path | None = None) -> list[tuple[str, str]]:
+    """(name, html) of every real page in the shared fixtures."""
+    root = root or Path(os.environ.get("NEWSMON_FIXTURES_DIR", PROJECT.parent / "shared" / "fixtures"))
+    paths = sorted([*root.glob("articles/**/*.html"), *root.glob("listings/*.html"), *root.glob("feeds/*.html")])
+    return [(p.stem, p.read_text(encoding="utf-8", errors="replace")) for p in paths]
+
+
+def fuzz_extractors(examples: int = 300, seed: int = 1) -> FaultReport:
+    """`examples` mutated pages per extractor: anything but ExtractionError raised is a problem; the max and
+    99th-percentile time per page are measured."""
+    from crawler.extract.common import ExtractionError
+
+    started = time.monotonic()
+    rng = random.Random(seed)
+    pages = fixture_pages()
+    times: dict[str, list[float]] = {name: [] for name in extractors()}
+    raised: Counter[str] = Counter()
+    problems: list[str] = []
+    for n in range(examples):
+        name, html = pages[n % len(pages)]
+        page = mutate(html, rng)
+        for extractor, run in extractors().items():
+            began = time.perf_counter()
+            try:
+                run(page, "https://www.merkur.de/welt/a-91234567.html")
+            except ExtractionError:
+                raised[extractor] += 1
+            except Exception as exc:
+                problems.append(f"{extractor} on a mutation of {name}: {type(exc).__name__}: {exc}"[:300])
+            times[extractor].append(time.perf_counter() - began)
+    timing = {
+        name: {"max_s": round(max(t), 3), "p99_s": round(sorted(t)[int(len(t) * 0.99) - 1], 3)}
+        for name, t in times.items()
+    }
+    return FaultReport(
+        "fuzzed pages",
+        injected=examples * len(times),
+        survived=examples * len(times) - len(problems),
+        seconds=time.monotonic() - started,
+        problems=problems[:10],
+        details={"time_per_page": timing, "extraction_errors": dict(raised), "pages": len(pages)},
+    )
+
+
 # -- command line ----------------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", help="comma-separated scenarios: " + ", ".join(SCENARIOS_CLI))
     parser.add_argument("--kill-trials", type=int, default=20)
+    parser.add_argument("--fuzz-examples", type=int, default=300)
     parser.add_argument("--json", type=Path, help="write the reports here")
     args = parser.parse_args(argv)
     chosen = args.only.split(",") if args.only else list(SCENARIOS_CLI)
@@ -595,6 +717,7 @@ SCENARIOS_CLI: dict[str, Callable[..., Any]] = {
         concurrent_crawls(uri, fresh(), tmp / str(n), crawls=n, articles=40) for n in (2, 4)
     ],
     "misbehave": lambda uri, fresh, tmp, args: misbehaving_site(uri, fresh(), tmp),
+    "fuzz": lambda uri, fresh, tmp, args: fuzz_extractors(args.fuzz_examples),
 }
 
 if __name__ == "__main__":
