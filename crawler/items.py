@@ -74,6 +74,16 @@ class ArticleItem:
     """The modified date as the page wrote it."""
     content_hash: str | None = None
     """Fingerprint of the normalized content fields (set by the normalize pipeline); equal hash, no new version."""
+    etag: str | None = None
+    """The response's HTTP `ETag`, sent back as If-None-Match on the next fetch (crawler.revisit_planner)."""
+    last_modified: str | None = None
+    """The response's HTTP `Last-Modified` header, verbatim (not the page's `modified`): If-Modified-Since."""
+    hinted_modified: datetime | None = None
+    """The sitemap/feed date that discovery saw for this article, if any (a later one makes it due again)."""
+    next_visit: datetime | None = None
+    """When the article is due again if this fetch found it unchanged (revisit policy, by its age)."""
+    next_visit_changed: datetime | None = None
+    """When it is due again if this fetch found an edit (an article that just changed is young again)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -104,11 +104,15 @@ class ArticleSaver:
                 article_ops.append(
                     UpdateOne(
                         {"_id": aid},
-                        {
-                            "$set": {"url": doc["url"]},  # a moved article keeps its content, not its address
-                            "$max": {"last_fetched": fetched_at},
-                            "$addToSet": {"urls": {"$each": urls}},
-                        },
+                        _with_revisit(
+                            {
+                                "$set": {"url": doc["url"]},  # a moved article keeps its content, not its address
+                                "$max": {"last_fetched": fetched_at},
+                                "$addToSet": {"urls": {"$each": urls}},
+                            },
+                            doc,
+                            doc.get("next_visit"),
+                        ),
                     )
                 )
                 article_docs.append(doc)
@@ -140,14 +144,20 @@ class ArticleSaver:
                 last_changed=fetched_at,
             )
             guard: dict[str, Any] = {"_id": aid, "version": cur["version"]} if cur else {"_id": aid}
+            # A new version of a known article is an edit: it is due again soon (`next_visit_changed`).
+            next_visit = doc.get("next_visit_changed") if cur else None
             article_ops.append(
                 UpdateOne(
                     guard,
-                    {
-                        "$set": fields,
-                        "$setOnInsert": {"first_seen": fetched_at},
-                        "$addToSet": {"urls": {"$each": urls}},
-                    },
+                    _with_revisit(
+                        {
+                            "$set": fields,
+                            "$setOnInsert": {"first_seen": fetched_at},
+                            "$addToSet": {"urls": {"$each": urls}},
+                        },
+                        doc,
+                        next_visit or doc.get("next_visit"),
+                    ),
                     upsert=True,
                 )
             )
@@ -237,6 +247,47 @@ class ArticleSaver:
                 else:
                     replayed.append((doc, number))
         return lost, refused, replayed
+
+
+REVISIT_FIELDS = ("etag", "last_modified")
+"""HTTP validators of the last full fetch, sent back on the next one (crawler.revisit_planner)."""
+
+
+def _with_revisit(update: dict[str, Any], doc: dict[str, Any], next_visit: datetime | None) -> dict[str, Any]:
+    """Add what revisiting needs to an article update: validators, the next visit, the last signal acted on."""
+    revisit = {f: doc[f] for f in REVISIT_FIELDS if doc.get(f)}
+    if next_visit is not None:
+        revisit["next_visit"] = next_visit
+    if revisit:
+        update["$set"] = {**update.get("$set", {}), **revisit}
+    if doc.get("hinted_modified") is not None:
+        update["$max"] = {**update.get("$max", {}), "hinted_modified": doc["hinted_modified"]}
+    return update
+
+
+class RevisitSaver:
+    """A re-fetch answered `304 Not Modified`: the article was checked, nothing else happened.
+
+    Only `last_fetched` (`$max`), `next_visit` and any validator the 304 refreshed are written, batched like
+    every other write; no version, no change, no parse. A 304 for an article not (or no longer) stored does
+    nothing (no upsert).
+    """
+
+    kind = "revisit"
+
+    def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult:
+        ops = []
+        for doc in docs:
+            update: dict[str, Any] = {"$max": {"last_fetched": doc["last_fetched"]}}
+            fields = {f: doc[f] for f in (*REVISIT_FIELDS, "next_visit") if doc.get(f)}
+            if fields:
+                update["$set"] = fields
+            if doc.get("hinted_modified") is not None:
+                update["$max"]["hinted_modified"] = doc["hinted_modified"]
+            ops.append(UpdateOne({"_id": doc["article_id"]}, update))
+        result = _simple_result(db, schema.ARTICLES, ops, docs)
+        result.count("not_modified", len(docs))
+        return result
 
 
 class TeaserSaver:
@@ -353,4 +404,4 @@ def _simple_result(db: Database, collection: str, ops: list[UpdateOne], docs: li
 
 def default_savers(recorder: ChangeRecorder | None = None) -> Iterable[Saver]:
     """The savers of a writer; with a recorder, article and teaser writes also detect changes."""
-    return (ArticleSaver(recorder), TeaserSaver(recorder), RejectSaver(), CrawlRunSaver())
+    return (ArticleSaver(recorder), TeaserSaver(recorder), RejectSaver(), CrawlRunSaver(), RevisitSaver())
