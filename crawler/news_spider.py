@@ -8,27 +8,37 @@ looks like; subclasses only say how a listing page and an article page are read.
 - `section`: only this section's page (and its feed);
 - `url`: fetch this one article;
 - `max_articles`: stop scheduling articles after this many;
-- `since`: skip sitemap/feed entries published before this ISO date.
+- `since`: skip sitemap/feed entries published before this ISO date;
+- `refresh`: which stored articles are fetched again (crawler.revisit_planner): `due` (the revisit policy:
+  only when due or signalled), `linked` (every one discovery links) or `all` (every one of the site); default
+  `NEWSMON_REFRESH`. Re-fetches are conditional (ETag / Last-Modified) either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
 from crawler.items import ArticleItem, RejectItem, TeaserItem
 from crawler.render.policy import ARTICLE, FALLBACK_META, LISTING, RenderPolicy, is_rendered
+from crawler.revisit import Hint, utc
+from crawler.revisit_planner import META as REVISIT_META
+from crawler.revisit_planner import Admission, RevisitPlanner, refresh_mode
 from crawler.sites import Site
 
+INCREMENTAL_ADDON = "crawler.incremental.IncrementalAddon"
 NEEDS_SCRIPTS = ("empty body", "no headline")
 """Extraction errors of an article page whose plain HTML may lack what scripts put in (see crawler.render)."""
 
@@ -48,6 +58,7 @@ class NewsSpider(Spider):
 
     profile: Site
     _render: RenderPolicy | None = None
+    _revisit: RevisitPlanner | None = None
 
     def __init__(
         self,
@@ -56,6 +67,7 @@ class NewsSpider(Spider):
         url: str | None = None,
         max_articles: str | int | None = None,
         since: str | None = None,
+        refresh: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -68,16 +80,30 @@ class NewsSpider(Spider):
         self.single_url = url
         self.max_articles = int(max_articles) if max_articles not in (None, "") else None
         self.since = _parse_since(since)
+        self.refresh = refresh_mode(refresh) if refresh else None
         given = dict(base_url=base_url, section=section, url=url, max_articles=max_articles, since=since)
+        given["refresh"] = refresh
         self.run_args = {k: str(v) for k, v in given.items() if v not in (None, "")}
         self._articles_scheduled: set[str] = set()
         self._article_regex = self.profile.article_regex
+        self._leftovers_done = False
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """Every newsmon spider brings the incremental add-on (HTTP cache of listings, progress display)."""
+        super().update_settings(settings)
+        addons = dict(settings.getdict("ADDONS"))
+        addons.setdefault(INCREMENTAL_ADDON, 20)
+        # At spider priority: `scrapy crawl` re-applies the project's settings (priority 20) after this.
+        settings.set("ADDONS", addons, priority=max(settings.getpriority("ADDONS") or 0, SETTINGS_PRIORITIES["spider"]))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._render = RenderPolicy.from_crawler(crawler, spider.profile)
+        spider._revisit = RevisitPlanner.from_crawler(crawler, spider.site, spider.refresh)
         crawler.signals.connect(spider._close_render, signal=signals.spider_closed)
+        crawler.signals.connect(spider._fetch_leftovers, signal=signals.spider_idle)
         return spider
 
     @property
@@ -87,9 +113,37 @@ class NewsSpider(Spider):
             self._render = RenderPolicy(self.profile)
         return self._render
 
+    @property
+    def revisit(self) -> RevisitPlanner:
+        """Which known articles are fetched again (crawler.revisit_planner); without a crawler: none is known."""
+        if self._revisit is None:
+            self._revisit = RevisitPlanner(None, self.site, refresh=self.refresh, store=False)
+        return self._revisit
+
     def _close_render(self, spider: Spider) -> None:
         if spider is self:
             self.render.close()
+
+    def _fetch_leftovers(self, spider: Spider) -> None:
+        """Once discovery is done: known articles due (or all, with refresh=all) that no page linked."""
+        if spider is not self or self._leftovers_done or self.single_url or self.single_section:
+            return
+        self._leftovers_done = True
+        requests = []
+        for admission in self.revisit.leftovers():
+            known = admission.known
+            assert known is not None
+            if self.since is not None and known.published is not None and utc(known.published) < self.since:
+                continue
+            if self.max_articles is not None and len(self._articles_scheduled) >= self.max_articles:
+                break
+            self._articles_scheduled.add(publisher_id(known.url) or known.url)
+            requests.append(self.article_request(known.url, admission=admission))
+        if requests:
+            assert self.crawler.engine is not None
+            for request in requests:
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
 
     # -- what subclasses provide ------------------------------------------------------------------
     def read_listing(self, response: Response) -> list[TeaserItem]:
@@ -118,8 +172,9 @@ class NewsSpider(Spider):
         return "section" in self.run_args
 
     async def start(self) -> AsyncIterator[Request]:
+        await self.revisit.open()
         if self.single_url:
-            for request in self._article_requests([self.single_url]):
+            for request in self._article_requests([self.single_url], requested=True):
                 yield request
             return
         for page in self.listing_pages():
@@ -140,12 +195,22 @@ class NewsSpider(Spider):
             dont_filter=render is not None,
         )
 
-    def article_request(self, url: str, render: bool | None = None, **meta: Any) -> Request:
+    def article_request(
+        self, url: str, render: bool | None = None, admission: Admission | None = None, **meta: Any
+    ) -> Request:
+        """An article page. A re-fetch of a stored article (`admission.known`) carries its validators, and a
+        `304` reaches `parse_article` (rendered pages are never conditional: a browser cannot show a 304)."""
+        meta = {**self.render.meta(ARTICLE, render), **meta}
+        meta[REVISIT_META] = admission.meta() if admission else {"reason": "new"}
+        headers = {} if admission is None or meta.get("playwright") else self.revisit.headers(admission)
+        if headers:
+            meta["handle_httpstatus_list"] = [304]
         return Request(
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={**self.render.meta(ARTICLE, render), **meta},
+            headers=headers or None,
+            meta=meta,
             dont_filter=render is not None,
         )
 
@@ -165,12 +230,14 @@ class NewsSpider(Spider):
         elif is_rendered(response):
             self.render.rendered_page_read(LISTING, response)
         yield from teasers
-        yield from self._article_requests([t.url for t in teasers])
+        hints = {t.url: Hint(headline=t.headline) for t in reversed(teasers)}  # the first teaser of each
+        yield from self._article_requests([t.url for t in teasers], hints)
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         """RSS 2.0, RDF (RSS 1.0) and Atom: item links, filtered by `since` where the feed dates them."""
         entries = response.xpath("//*[local-name()='item' or local-name()='entry']")
-        urls = []
+        urls: list[str] = []
+        hints: dict[str, Hint] = {}
         for entry in entries:
             link = (
                 entry.xpath("./*[local-name()='link']/text()").get()
@@ -182,7 +249,8 @@ class NewsSpider(Spider):
             ).get()
             if link and self._recent(when):
                 urls.append(urljoin(response.url, link.strip()))
-        yield from self._article_requests(urls)
+                hints[urls[-1]] = Hint(modified=_date(when))
+        yield from self._article_requests(urls, hints)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         """Sitemap indexes (followed by `lastmod`) and url sets, news sitemaps' publication dates included."""
@@ -193,18 +261,22 @@ class NewsSpider(Spider):
                     url = urljoin(response.url, loc.strip())
                     yield Request(url, callback=self.parse_sitemap, errback=self.on_error)
             return
-        urls = []
+        urls: list[str] = []
+        hints: dict[str, Hint] = {}
         for entry in response.xpath("//*[local-name()='url']"):
             loc = entry.xpath("./*[local-name()='loc']/text()").get()
-            when = (
-                entry.xpath(".//*[local-name()='publication_date']/text()").get()
-                or entry.xpath("./*[local-name()='lastmod']/text()").get()
-            )
+            lastmod = entry.xpath("./*[local-name()='lastmod']/text()").get()
+            when = entry.xpath(".//*[local-name()='publication_date']/text()").get() or lastmod
             if loc and self._recent(when):
                 urls.append(urljoin(response.url, loc.strip()))
-        yield from self._article_requests(urls)
+                hints[urls[-1]] = Hint(modified=_date(lastmod or when))
+        yield from self._article_requests(urls, hints)
 
-    def _article_requests(self, urls: Iterable[str]) -> Iterator[Request]:
+    def _article_requests(
+        self, urls: Iterable[str], hints: dict[str, Hint] | None = None, requested: bool = False
+    ) -> Iterator[Request]:
+        """Article requests for discovered URLs: on the site, each article once, and a stored article only
+        when the revisit planner says so (a later signal in the same run may still let it through)."""
         for raw in urls:
             url = strip_query(raw)
             if not self._article_regex.search(urlsplit(url).path):
@@ -216,8 +288,11 @@ class NewsSpider(Spider):
                 continue
             if self.max_articles is not None and len(self._articles_scheduled) >= self.max_articles:
                 return
+            admission = self.revisit.admit(url, (hints or {}).get(raw), requested=requested)
+            if admission is None:
+                continue
             self._articles_scheduled.add(key)
-            yield self.article_request(url)
+            yield self.article_request(url, admission=admission)
 
     def _recent(self, value: str | None) -> bool:
         if self.since is None or not value:
@@ -232,6 +307,9 @@ class NewsSpider(Spider):
 
     # -- reading ---------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
+        if response.status == 304:
+            self.revisit.not_modified(response)  # checked and unchanged: no parse, no content written
+            return
         try:
             article = self.read_article(response)
         except ExtractionError as exc:
@@ -250,6 +328,7 @@ class NewsSpider(Spider):
             return
         if is_rendered(response):
             self.render.rendered_page_read(ARTICLE, response)
+        self.revisit.annotate(article, response)
         yield article
 
     def on_error(self, failure: Failure) -> Iterator[RejectItem]:
@@ -263,6 +342,19 @@ class NewsSpider(Spider):
             reason = f"{reason} (rendered; the plain page had {request.meta[FALLBACK_META]})"
         self.logger.warning("Giving up on %s: %s", request.url, reason)
         yield RejectItem(url=request.url, reason=reason, site=self.site, detail=str(failure.value)[:500])
+
+
+def _date(value: str | None) -> datetime | None:
+    """A sitemap/feed date (W3C, RFC 822, ISO), or None when there is none or it is unreadable."""
+    if not value:
+        return None
+    when = parse_datetime(value.strip())
+    if when is None:
+        try:
+            when = parsedate_to_datetime(value.strip())  # RSS 2.0 pubDate (RFC 822)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return utc(when) if when.tzinfo else None
 
 
 def _parse_since(value: str | None) -> datetime | None:
