@@ -221,6 +221,33 @@ OPTIONS: tuple[Option, ...] = (
         7.0,
         "Days a site found to need rendering is remembered (in the data dir); 0: for the run only.",
     ),
+    Option(
+        "REDIS_URL",
+        "REDIS_URL",
+        None,
+        "Distributed mode: every crawler process of a site shares one request queue and seen-set in this Redis "
+        "(`redis://host:6379/0`), see docs/deployment.md. Unset: one process, Scrapy's own scheduler.",
+    ),
+    Option(
+        "NEWSMON_REDIS_PREFIX",
+        "NEWSMON_REDIS_PREFIX",
+        "newsmon",
+        "Prefix of newsmon's Redis keys (deployments sharing one Redis each need their own).",
+    ),
+    Option(
+        "NEWSMON_REDIS_WORKER_TIMEOUT",
+        "NEWSMON_REDIS_WORKER_TIMEOUT",
+        30.0,
+        "Seconds without a heartbeat after which a crawler process counts as dead and its in-flight requests "
+        "go back to the shared queue.",
+    ),
+    Option(
+        "MAX_IDLE_TIME_BEFORE_CLOSE",
+        "NEWSMON_REDIS_MAX_IDLE",
+        5,
+        "Distributed mode: seconds a process waits with nothing queued or in flight anywhere before it stops "
+        "(0: waits for new work forever).",
+    ),
 )
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -13,8 +13,13 @@ NEWSPIDER_MODULE = "spiders"
 # Defaults of the user-facing options (crawler/config.py is the one table of them).
 globals().update({opt.setting: opt.default for opt in OPTIONS})
 
-# Env first, then rendering (which reads the NEWSMON_RENDER* settings env may have set).
-ADDONS = {"crawler.config.EnvSettingsAddon": 0, "crawler.render.addon.RenderAddon": 10}
+# Env first, then rendering (which reads the NEWSMON_RENDER* settings env may have set), then distributed mode
+# (scrapy-redis scheduler; only when REDIS_URL is set, see crawler/distributed).
+ADDONS = {
+    "crawler.config.EnvSettingsAddon": 0,
+    "crawler.render.addon.RenderAddon": 10,
+    "crawler.distributed.addon.DistributedAddon": 30,
+}
 
 # Politeness: obey robots.txt, adapt to the server, a few requests per site at a time.
 ROBOTSTXT_OBEY = True
