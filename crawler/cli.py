@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from crawler.config import data_dir, load_settings
 from crawler.consumers import commands as consumers
@@ -51,10 +51,96 @@ def _crawl(args: argparse.Namespace) -> int:
     overrides = dict(kv.split("=", 1) for kv in args.set)
     if args.output:
         overrides["FEEDS"] = {args.output: {"format": "jsonlines", "overwrite": True}}
+    if args.loglevel:
+        overrides["LOG_LEVEL"] = args.loglevel
+    if args.logfile:
+        overrides["LOG_FILE"] = args.logfile
+    if args.progress:
+        overrides["NEWSMON_PROGRESS_LIVE"] = args.progress
+    spider_args = dict(kv.split("=", 1) for kv in args.arg)
+    if args.refresh:
+        spider_args["refresh"] = args.refresh
     process = CrawlerProcess(load_settings(overrides))
-    process.crawl(args.spider, **dict(kv.split("=", 1) for kv in args.arg))
+    process.crawl(args.spider, **spider_args)
     process.start()
-    return 0
+    return 1 if process.bootstrap_failed else 0
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    import logging
+
+    from scrapy.utils.log import configure_logging
+
+    from crawler.scheduler import ScheduleError, Scheduler, load_schedule, resolve_sites, span
+    from crawler.store.connection import connect
+
+    settings = load_settings()
+    path = args.config or settings.get("NEWSMON_SCHEDULE")
+    if not path:
+        print("newsmon schedule: give --config FILE (or set NEWSMON_SCHEDULE); see docs/scheduling.md", file=sys.stderr)
+        return 2
+    try:
+        schedule = load_schedule(path)
+        sites = resolve_sites(schedule, settings)
+    except ScheduleError as exc:
+        print(f"newsmon schedule: {exc}", file=sys.stderr)
+        return 2
+    if args.max_parallel:
+        schedule = type(schedule)(schedule.jobs, args.max_parallel, schedule.stop_timeout, schedule.log_dir)
+    scheduler = Scheduler(schedule, data_dir(settings), db_factory=lambda: connect(settings), sites=sites)
+    if args.dry_run:
+        for job in schedule.jobs:
+            command = " ".join(scheduler.command(job, scheduler.log_dir / f"{job.key}-<time>.log"))
+            print(f"{job.name} every {span(job.every)} (lock {job.key}): {command}")
+        return 0
+    configure_logging({"LOG_LEVEL": args.loglevel, "LOG_FORMAT": "%(asctime)s [%(name)s] %(levelname)s: %(message)s"})
+    logging.getLogger("pymongo").setLevel(logging.WARNING)
+    return scheduler.run(once=args.once)
+
+
+def _changes(args: argparse.Namespace) -> int:
+    import time
+
+    from bson import json_util
+    from bson.json_util import RELAXED_JSON_OPTIONS as RELAXED
+
+    from crawler.changes import compact
+    from crawler.store.connection import connect
+    from crawler.store.recent import recent_changes
+
+    client, db = connect(load_settings())
+    fields = [f.strip() for f in (args.field or "").split(",") if f.strip()] or None
+    last = args.after
+    try:
+        while True:
+            found = recent_changes(db, after=last, limit=args.limit, site=args.site, fields=fields)
+            for change in found:
+                if args.json:
+                    print(json_util.dumps(change, json_options=RELAXED, ensure_ascii=False), flush=True)
+                else:
+                    print(_change_line(change, compact), flush=True)
+                last = change["seq"]
+            if not args.follow:
+                return 0
+            if last is None:
+                last = 0
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        client.close()
+
+
+def _change_line(change: dict, compact: Callable[..., str]) -> str:
+    when = change.get("detected_at")
+    stamp = when.strftime("%Y-%m-%d %H:%M") if when else "?"
+    versions = f" v{change['version_from']}→v{change['version_to']}" if change.get("version_to") else ""
+    words = change.get("significance")
+    head = (
+        f"#{change.get('seq')} {stamp} {change.get('article_id')} {change.get('field')} "
+        f"[{change.get('edit_class')}{f', {words} words' if words is not None else ''}]{versions}"
+    )
+    return f"{head}\n    {compact(change.get('diff') or [], context=6)}\n    {change.get('url', '')}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +152,44 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("-a", dest="arg", action="append", default=[], metavar="NAME=VALUE", help="spider arg")
     crawl.add_argument("-s", dest="set", action="append", default=[], metavar="NAME=VALUE", help="setting")
     crawl.add_argument("-O", dest="output", help="also write items to this JSON-lines file (overwritten)")
+    crawl.add_argument(
+        "--refresh",
+        choices=("due", "linked", "all"),
+        help="stored articles fetched again: due by the revisit policy, every linked one, or all (-a refresh=)",
+    )
+    crawl.add_argument("-L", "--loglevel", help="log level (DEBUG, INFO, WARNING, ...)")
+    crawl.add_argument("--logfile", help="write the log to this file instead of stderr")
+    crawl.add_argument(
+        "--progress", choices=("auto", "on", "off"), help="live progress line on stderr (auto: on a terminal)"
+    )
     crawl.set_defaults(func=_crawl)
+
+    schedule = sub.add_parser(
+        "schedule",
+        help="run spiders on their intervals until SIGINT/SIGTERM (see docs/scheduling.md)",
+        description="Runs each job of a TOML schedule as `scrapy crawl` on its interval, one run at a time per "
+        "spider and site (an OS lock in the data dir), recording every run in crawl_runs.",
+    )
+    schedule.add_argument("--config", help="schedule file (TOML); default: the NEWSMON_SCHEDULE setting")
+    schedule.add_argument("--once", action="store_true", help="run every job once, then exit")
+    schedule.add_argument("--max-parallel", type=int, help="runs at once (overrides the file's max_parallel)")
+    schedule.add_argument("--dry-run", action="store_true", help="print each job's command and exit")
+    schedule.add_argument("-L", "--loglevel", default="INFO", help="log level of the scheduler (default INFO)")
+    schedule.set_defaults(func=_schedule)
+
+    changes = sub.add_parser(
+        "changes",
+        help="recent changes (edits newsmon detected), newest last",
+        description="Lists changes up to the feed's committed mark, so --after the last seq shown never skips one.",
+    )
+    changes.add_argument("--site", help="only this site, e.g. merkur.de")
+    changes.add_argument("--field", help="only these fields (comma-separated; a name covers its sub-fields)")
+    changes.add_argument("--limit", type=int, default=20, help="changes per listing (default 20)")
+    changes.add_argument("--after", type=int, metavar="SEQ", help="changes after this seq, oldest first")
+    changes.add_argument("--follow", action="store_true", help="keep listing new changes until Ctrl-C")
+    changes.add_argument("--interval", type=float, default=5.0, help="seconds between polls with --follow")
+    changes.add_argument("--json", action="store_true", help="one JSON object per line")
+    changes.set_defaults(func=_changes)
 
     summary = sub.add_parser("summary", help="what the database holds, in short")
     summary.add_argument("--site", help="only this site, e.g. merkur.de")

@@ -1,0 +1,381 @@
+"""`newsmon schedule`: run each configured spider on its interval, unattended, until told to stop.
+
+Each run is a `scrapy crawl` subprocess (its own reactor, memory and log file), started when its job is due. The
+scheduler never overlaps two runs of one spider and site: a run holds an OS lock (`fcntl.flock`) on
+`<data dir>/locks/<spider>-<site>.lock`, inherited by the crawl, so the lock is held exactly as long as a process
+of that run lives and a crash or a kill of either releases it; a second scheduler on the same data dir skips a
+job whose lock is taken. A run that fails (exit code, a crash, a kill) is recorded and the next one starts on
+time. Every run is in `crawl_runs`: the crawl records itself, and after it exits the scheduler adds its exit
+code, marks a run still `running` as `failed` (killed, crashed) and writes a document for a run that died before
+it could (see `crawler.store.runs`).
+
+SIGINT or SIGTERM: no new runs; running crawls get one SIGINT (Scrapy's graceful stop: the run finishes its
+writes and records `interrupted`), are waited for up to `stop_timeout` seconds, then killed; exit code 0.
+
+The schedule is a TOML file (`--config`, or the `NEWSMON_SCHEDULE` setting):
+
+    max_parallel = 2          # runs at once, all jobs together
+    stop_timeout = 60         # seconds a crawl may take to stop after SIGINT
+    refresh = "due"           # the jobs' default `-a refresh=` (the revisit policy)
+
+    [[jobs]]
+    spider = "merkur"
+    every = "15m"
+    args = { section = "politik" }          # spider arguments (-a)
+    settings = { NEWSMON_REVISIT_BUDGET = 300 }   # Scrapy settings (-s)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from crawler.revisit import parse_duration
+
+logger = logging.getLogger(__name__)
+
+TICK = 0.2
+JOB_KEYS = {"spider", "every", "args", "settings", "name"}
+TOP_KEYS = {"jobs", "max_parallel", "stop_timeout", "refresh", "log_dir"}
+
+
+class ScheduleError(ValueError):
+    """A schedule that cannot be run; the message says which job and key."""
+
+
+@dataclass(frozen=True)
+class Job:
+    spider: str
+    every: timedelta
+    args: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        """The lock's name: one run at a time per spider and site (`-a site=` or `-a config=`)."""
+        target = self.args.get("site") or Path(self.args.get("config") or "").stem
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", f"{self.spider}-{target}" if target else self.spider)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    jobs: tuple[Job, ...]
+    max_parallel: int = 2
+    stop_timeout: float = 60.0
+    log_dir: Path | None = None
+
+
+def load_schedule(path: str | Path) -> Schedule:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ScheduleError(f"{path}: {exc}") from exc
+    return schedule_from_dict(data, str(path))
+
+
+def schedule_from_dict(data: Mapping[str, Any], source: str = "schedule") -> Schedule:
+    unknown = set(data) - TOP_KEYS
+    if unknown:
+        raise ScheduleError(
+            f"{source}: unknown keys {', '.join(sorted(unknown))}; known: {', '.join(sorted(TOP_KEYS))}"
+        )
+    raw_jobs = data.get("jobs") or []
+    if not raw_jobs:
+        raise ScheduleError(f"{source}: no [[jobs]]")
+    refresh = str(data.get("refresh", "due"))
+    jobs = []
+    for index, raw in enumerate(raw_jobs, 1):
+        where = f"{source}: job {index}"
+        if not isinstance(raw, dict):
+            raise ScheduleError(f"{where}: a job is a table ([[jobs]])")
+        unknown = set(raw) - JOB_KEYS
+        if unknown:
+            raise ScheduleError(
+                f"{where}: unknown keys {', '.join(sorted(unknown))}; known: {', '.join(sorted(JOB_KEYS))}"
+            )
+        if not raw.get("spider"):
+            raise ScheduleError(f"{where}: missing spider")
+        try:
+            every = parse_duration(str(raw.get("every", "")))
+        except ValueError as exc:
+            raise ScheduleError(f"{where}: every: {exc}") from None
+        if every.total_seconds() <= 0:
+            raise ScheduleError(f"{where}: every must be positive")
+        args = {str(k): str(v) for k, v in (raw.get("args") or {}).items()}
+        args.setdefault("refresh", refresh)
+        settings = {str(k): _setting(v) for k, v in (raw.get("settings") or {}).items()}
+        jobs.append(Job(str(raw["spider"]), every, args, settings, str(raw.get("name") or raw["spider"])))
+    keys = [job.key for job in jobs]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise ScheduleError(
+            f"{source}: two jobs for one spider and site ({', '.join(twice)}): they share one lock, merge them"
+        )
+    log_dir = data.get("log_dir")
+    return Schedule(
+        tuple(jobs),
+        max_parallel=max(1, int(data.get("max_parallel", 2))),
+        stop_timeout=float(data.get("stop_timeout", 60.0)),
+        log_dir=Path(log_dir).expanduser() if log_dir else None,
+    )
+
+
+def resolve_sites(schedule: Schedule, settings: Any) -> dict[str, str | None]:
+    """Each job's site key (for its records), checking that every spider exists: a typo fails at start, not
+    every interval. A site config that cannot be read is left to the run (it fails, is recorded, and the
+    scheduler goes on)."""
+    from scrapy.spiderloader import get_spider_loader
+
+    from crawler.sites import SiteConfigError, load_site
+
+    loader = get_spider_loader(settings)
+    known = sorted(loader.list())
+    sites: dict[str, str | None] = {}
+    for job in schedule.jobs:
+        if job.spider not in known:
+            raise ScheduleError(f"job {job.name}: no spider {job.spider!r}; known: {', '.join(known)}")
+        site = job.args.get("site") or getattr(loader.load(job.spider), "site_key", None)
+        if job.args.get("config"):
+            try:
+                site = load_site(job.args["config"]).key
+            except SiteConfigError:
+                site = None
+        sites[job.key] = site
+    return sites
+
+
+def _setting(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass
+class Run:
+    job: Job
+    process: subprocess.Popen[bytes]
+    lock: TextIO
+    log: Path
+    started: datetime
+    stop_sent: bool = False
+
+
+class Scheduler:
+    """The loop: launch due jobs, reap finished runs, settle their records, stop on a signal."""
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        data_dir: Path,
+        *,
+        db_factory: Callable[[], Any] | None = None,
+        sites: Mapping[str, str | None] | None = None,
+        python: str = sys.executable,
+        env: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.schedule = schedule
+        self.data_dir = data_dir
+        self.log_dir = schedule.log_dir or data_dir / "logs"
+        self.lock_dir = data_dir / "locks"
+        self.db_factory = db_factory
+        self.sites = dict(sites or {})
+        self.python = python
+        self.env = {**(env if env is not None else os.environ), "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
+        self.clock = clock
+        self.host = socket.gethostname()
+        self.running: dict[str, Run] = {}
+        self.next_at: dict[str, float] = {job.key: clock() for job in schedule.jobs}
+        self.launched: dict[str, int] = {job.key: 0 for job in schedule.jobs}
+        self.stopping = False
+        self.results: list[dict[str, Any]] = []
+
+    # -- the loop --------------------------------------------------------------------------------------------------
+    def run(self, once: bool = False) -> int:
+        """Until SIGINT/SIGTERM (or, with `once`, until every job ran once). Returns the exit code: 0."""
+        self.lock_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        logger.info(
+            "Scheduling %d job(s): %s",
+            len(self.schedule.jobs),
+            ", ".join(f"{job.name} every {span(job.every)}" for job in self.schedule.jobs),
+        )
+        self._with_db(self._settle_dead, "settle runs left running")
+        try:
+            while not self.stopping:
+                self._reap()
+                if once and all(self.launched.values()) and not self.running:
+                    break
+                self._launch_due(once)
+                time.sleep(TICK)
+            self._stop_all()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        logger.info("Scheduler stopped")
+        return 0
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if not self.stopping:
+            logger.info("%s: no new runs; stopping %d running crawl(s)", signal.Signals(signum).name, len(self.running))
+        self.stopping = True
+
+    def _launch_due(self, once: bool) -> None:
+        now = self.clock()
+        for job in self.schedule.jobs:
+            if len(self.running) >= self.schedule.max_parallel:
+                return
+            if job.key in self.running or now < self.next_at[job.key] or (once and self.launched[job.key]):
+                continue
+            self.next_at[job.key] = now + job.every.total_seconds()
+            self._launch(job)
+
+    def _launch(self, job: Job) -> None:
+        lock = (self.lock_dir / f"{job.key}.lock").open("a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            logger.warning("%s: a run of %s is still going (lock held elsewhere); skipped this turn", job.name, job.key)
+            self.launched[job.key] += 1
+            return
+        started = datetime.now(UTC)
+        log = self.log_dir / f"{job.key}-{started:%Y%m%dT%H%M%S}.log"
+        command = self.command(job, log)
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                command,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                pass_fds=(lock.fileno(),),  # the crawl holds the lock too, for as long as it lives
+                start_new_session=True,  # a Ctrl-C in the terminal reaches the scheduler only: it forwards once
+            )
+        self.launched[job.key] += 1
+        self.running[job.key] = Run(job, process, lock, log, started)
+        logger.info("%s: started pid %d (log %s)", job.name, process.pid, log)
+
+    def command(self, job: Job, log: Path) -> list[str]:
+        command = [self.python, "-m", "scrapy", "crawl", job.spider]
+        for name, value in job.args.items():
+            command += ["-a", f"{name}={value}"]
+        settings = {"LOG_FILE": str(log), "NEWSMON_PROGRESS_LIVE": "off", **job.settings}
+        for name, value in settings.items():
+            command += ["-s", f"{name}={value}"]
+        return command
+
+    def _reap(self) -> None:
+        for key, run in list(self.running.items()):
+            code = run.process.poll()
+            if code is None:
+                continue
+            del self.running[key]
+            self._finish(run, code)
+
+    def _finish(self, run: Run, code: int) -> None:
+        run.lock.close()
+        status = "failed"
+        if run.stop_sent and code in (0, -signal.SIGINT):
+            status, reason = "interrupted", "stopped by the scheduler (SIGINT)"
+        elif code < 0:
+            reason = f"killed by {signal.Signals(-code).name}"
+        elif code:
+            reason = f"exit code {code}"
+        else:
+            reason = "exit code 0"
+        outcome = {
+            "spider": run.job.spider,
+            "site": self.sites.get(run.job.key),
+            "args": run.job.args,
+            "started_at": run.started,
+            "host": self.host,
+            "pid": run.process.pid,
+            "exit_code": code,
+            "status": status,
+            "stop_reason": reason,
+            "scheduled": run.job.name,
+            "log_file": str(run.log),
+            "log_tail": _tail(run.log) if code else None,
+        }
+        level = logging.INFO if code == 0 else logging.WARNING
+        logger.log(level, "%s: pid %d ended (%s)", run.job.name, run.process.pid, reason)
+        self.results.append(outcome)
+        self._with_db(lambda db: self._record(db, run, outcome), f"record the run of {run.job.name}")
+
+    def _record(self, db: Any, run: Run, outcome: dict[str, Any]) -> None:
+        from crawler.store.runs import find_run, settle_run
+
+        found = find_run(db, self.host, run.process.pid, run.started - timedelta(seconds=5))
+        outcome["run_id"] = settle_run(db, found, outcome)
+
+    def _settle_dead(self, db: Any) -> None:
+        from crawler.store.runs import settle_dead_runs
+
+        for run_id in settle_dead_runs(db, self.host):
+            logger.warning("Run %s was left running by a process that is gone: marked failed", run_id)
+
+    def _stop_all(self) -> None:
+        for run in self.running.values():
+            if run.process.poll() is None and not run.stop_sent:
+                run.process.send_signal(signal.SIGINT)
+                run.stop_sent = True
+        deadline = self.clock() + self.schedule.stop_timeout
+        while self.running and self.clock() < deadline:
+            self._reap()
+            time.sleep(TICK)
+        for run in list(self.running.values()):
+            logger.warning(
+                "%s: pid %d did not stop in %.0fs: killed", run.job.name, run.process.pid, self.schedule.stop_timeout
+            )
+            run.process.kill()
+            run.process.wait()
+        self._reap()
+
+    def _with_db(self, action: Callable[[Any], None], what: str) -> None:
+        """Run a database action; the scheduler goes on when the database does not answer."""
+        if self.db_factory is None:
+            return
+        try:
+            client, db = self.db_factory()
+        except Exception as exc:  # the embedded server may fail to start, a URI may be wrong: go on
+            logger.error("Could not %s: %s", what, str(exc).split(", Timeout:")[0][:300])
+            return
+        try:
+            action(db)
+        except Exception as exc:
+            logger.error("Could not %s: %s", what, str(exc).split(", Timeout:")[0][:300])
+        finally:
+            client.close()
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])[-4000:]
+
+
+def span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
