@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.conf import build_component_list
+from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThread
 
@@ -57,6 +59,7 @@ class WorkerLoop:
     Settings: `NEWSMON_REDIS_WORKER_TIMEOUT` (heartbeat expiry; beats every third of it),
     `MAX_IDLE_TIME_BEFORE_CLOSE` (seconds with nothing queued or in flight anywhere before the process stops;
     0: wait for new work forever), `NEWSMON_STORE_FLUSH_SECONDS` (how often handled requests are acknowledged).
+    Redis is probed every second while it is away.
     """
 
     def __init__(self, crawler: Crawler, scheduler: SharedScheduler) -> None:
@@ -66,51 +69,57 @@ class WorkerLoop:
         self.frontier = scheduler.frontier
         self.max_idle = settings.getfloat("MAX_IDLE_TIME_BEFORE_CLOSE", 5.0)
         self.ack_seconds = max(0.2, settings.getfloat("NEWSMON_STORE_FLUSH_SECONDS", 2.0))
-        self.beat_seconds = max(0.2, self.frontier.timeout / 3)
+        self.beat_seconds = min(PROBE_SECONDS, max(0.2, self.frontier.timeout / 3))
         pipelines = build_component_list(settings.getwithbase("ITEM_PIPELINES"))
         self.has_store = any(_path(p) == STORE_PIPELINE for p in pipelines)
         self.idle_since: float | None = None
-        self.last_beat = 0.0
         self._wake = LoopingCall(self._wake_engine)
-        self._tick = LoopingCall(self._tick_once)
+        self._beat = LoopingCall(self._looped(self._beat_async))
+        self._ack = LoopingCall(self._looped(self._ack_async))
 
     def start(self) -> None:
         self.crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
-        self.last_beat = time.monotonic()
         self._wake.start(WAKE_SECONDS, now=False)
-        self._tick.start(min(self.ack_seconds, self.beat_seconds, PROBE_SECONDS), now=False)
+        self._beat.start(self.beat_seconds, now=False)
+        self._ack.start(self.ack_seconds, now=False)
 
     # -- periodic ------------------------------------------------------------------------------------------------
     def _wake_engine(self) -> None:
         if self.scheduler.down_since is None:
             wake(self.crawler)
 
-    async def _tick_async(self) -> None:
+    async def _beat_async(self) -> None:
+        """Heartbeat and reaping, on a loop of their own: a slow store flush must not let the heartbeat expire."""
         scheduler = self.scheduler
         if scheduler.down_since is not None:
             if not await self._probe():
                 return
             self.frontier.heartbeat()  # first: our heartbeat may have expired while Redis was away
             scheduler.resumed()
-            if scheduler.down_since is not None:
-                return
+            return
         try:
-            scheduler.flush_outbox()
-            await self.acknowledge()
-            if time.monotonic() - self.last_beat >= self.beat_seconds:
-                self.frontier.heartbeat()
-                self.last_beat = time.monotonic()
-                if self.frontier.reap():
-                    self.crawler.stats.inc_value(f"{STAT}reaped_workers")
+            self.frontier.heartbeat()
+            if self.frontier.reap():
+                self.crawler.stats.inc_value(f"{STAT}reaped_workers")
         except REDIS_ERRORS as exc:
             scheduler.lost(exc)
 
-    def _tick_once(self) -> Any:
-        from twisted.internet.defer import ensureDeferred
+    async def _ack_async(self) -> None:
+        if self.scheduler.down_since is not None:
+            return
+        try:
+            self.scheduler.flush_outbox()
+            await self.acknowledge()
+        except REDIS_ERRORS as exc:
+            self.scheduler.lost(exc)
 
-        d = ensureDeferred(self._tick_async())
-        d.addErrback(lambda f: logger.error("Distributed worker tick failed: %s", f.getTraceback()))
-        return d
+    def _looped(self, step: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], Deferred[None]]:
+        def run() -> Deferred[None]:
+            d = ensureDeferred(step())
+            d.addErrback(lambda f: logger.error("Distributed worker: %s failed: %s", step.__name__, f.getTraceback()))
+            return d
+
+        return run
 
     async def _probe(self) -> bool:
         """A PING off the reactor thread (a Redis behind a dead network would otherwise block it)."""
@@ -157,7 +166,7 @@ class WorkerLoop:
             raise DontCloseSpider
 
     async def finish(self, reason: str) -> None:
-        for loop in (self._wake, self._tick):
+        for loop in (self._wake, self._beat, self._ack):
             if loop.running:
                 loop.stop()
         scheduler = self.scheduler
