@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: venv browser test lint format demo bench bench-render db-stop clean
+.PHONY: venv browser redis test lint format demo bench bench-render db-stop clean
 
 venv: $(STAMP)
 
@@ -38,7 +38,21 @@ browser:
 	  { $$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "make browser: could not install chromium; rendering tests will fail" >&2
 
-test: venv browser
+# Debian's redis-server for distributed mode's tests, bench and demo (crawler/distributed), like `browser`.
+redis:
+	@set -uo pipefail; \
+	if command -v redis-server >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	else echo "make redis: redis-server is missing; install Debian's redis-server (apt-get install -y" \
+	  "redis-server) as root; distributed tests will fail until then" >&2; exit 0; fi; \
+	echo "Installing Debian's redis-server for distributed mode"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get install -y -qq redis-server >/dev/null 2>&1 || \
+	  { $$sudo apt-get update -qq && $$sudo apt-get install -y -qq redis-server >/dev/null; } || \
+	  echo "make redis: could not install redis-server; distributed tests will fail" >&2
+
+test: venv browser redis
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
