@@ -321,6 +321,91 @@ HEALTH_ALERT = record(
     },
 )
 
+DOUBLE = ("double", "int")
+"""A share or rate: a float, stored as a double (an int only if a writer ever passes one)."""
+
+RUN_HEALTH = record(
+    "The run's health (crawler/health, docs/reliability.md): its figures, the site's usual figures, the "
+    "spidermon monitors and the alerts raised. Absent when the run was killed before its end.",
+    {
+        "status": value("string", "`ok`, or `alert` when any alert was raised."),
+        "site": value(nullable("string"), "Site key of the run."),
+        "checked_at": value("date", "When the health was checked (the run's end)."),
+        "metrics": record(
+            "What the run read.",
+            {
+                "articles": value(INT, "Articles read (stored or unchanged; rejects not counted)."),
+                "coverage": mapping(
+                    "Share of those articles that have each field: `kicker`, `headline`, `lead`, `authors`, "
+                    "`date`, `body`, `images` (empty when no article was read).",
+                    value(DOUBLE, "Share, 0 to 1."),
+                ),
+                "rejects": value(INT, "Pages and items rejected."),
+                "reject_rate": value(DOUBLE, "rejects / (articles + rejects)."),
+                "rejects_by_reason": array(
+                    "The most frequent reject reasons.",
+                    record("One reason.", {"reason": value("string", "Reason."), "count": value(INT, "Rejects.")}),
+                ),
+                "http": record(
+                    "Requests and their failures.",
+                    {
+                        "requests": value(INT, "Requests sent."),
+                        "responses": value(INT, "Responses received."),
+                        "errors": value(INT, "Answers 5xx, 403, 408, 429 plus download exceptions."),
+                        "exceptions": value(INT, "Download exceptions (timeouts, resets, size cap, ...)."),
+                        "error_rate": value(DOUBLE, "errors / requests."),
+                        "statuses": mapping('Responses per HTTP status (`"200"`, ...).', value(INT, "Responses.")),
+                    },
+                ),
+                "pages_per_minute": value(DOUBLE, "Responses per minute of the run."),
+                "minutes": value(DOUBLE, "Length of the run."),
+                "new_articles": value(INT, "Articles stored for the first time."),
+                "new_versions": value(INT, "Versions stored."),
+            },
+        ),
+        "baseline": record(
+            "Medians of the site's recent runs (`NEWSMON_HEALTH_HISTORY_RUNS`); null where none measured it.",
+            {
+                "runs": value(INT, "Recent runs compared with."),
+                "coverage": mapping("Usual share per field.", value(nullable(DOUBLE), "Share.")),
+                "error_rate": value(nullable(DOUBLE), "Usual HTTP error rate."),
+                "reject_rate": value(nullable(DOUBLE), "Usual reject rate."),
+                "pages_per_minute": value(nullable(DOUBLE), "Usual pages per minute."),
+            },
+        ),
+        "monitors": array(
+            "One entry per spidermon monitor test run at the end.",
+            record(
+                "A monitor test.",
+                {
+                    "monitor": value("string", "`<monitor>/<test>`, e.g. `Site history/No field went missing`."),
+                    "status": value("string", "spidermon's status: `OK`, `FAIL`, `ERROR`, `SKIPPED`."),
+                    "message": value(nullable("string"), "Why it failed."),
+                },
+            ),
+        ),
+        "alerts": array(
+            "Health alerts, also sent through the alert sinks.",
+            record(
+                "A health alert.",
+                {
+                    "type": value("string", "`health`."),
+                    "kind": value("string", "`field_gone`, `errors_up`, `rejects_up`, `nothing_new` or `monitor`."),
+                    "site": value(nullable("string"), "Site key."),
+                    "message": value("string", "The alert in words."),
+                    "field": value("string", "field_gone: the field."),
+                    "share": value(DOUBLE, "field_gone: its share in this run."),
+                    "baseline": value(nullable(DOUBLE), "The usual share or rate."),
+                    "rate": value(DOUBLE, "errors_up, rejects_up: the rate in this run."),
+                    "last_new": value(nullable("date"), "nothing_new: end of the last run with something new."),
+                    "hours": value(DOUBLE, "nothing_new: hours since."),
+                    "monitor": value("string", "monitor: the failed monitor test."),
+                },
+            ),
+        ),
+    },
+)
+
 COUNT_NAMES = {
     "requests": "Requests sent.",
     "responses": "Responses received.",
@@ -363,6 +448,7 @@ CRAWL_RUNS = collection(
         "http_status": mapping('Responses per HTTP status code (`"200"`, ...).', value(INT, "Responses.")),
         "store_errors": array("Last 10 store errors (credentials redacted).", STRINGS),
         "health_alerts": array("Drift alerts of the run.", HEALTH_ALERT),
+        "health": RUN_HEALTH,
     },
     ("_id", "status"),
 )
