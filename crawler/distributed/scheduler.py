@@ -123,6 +123,7 @@ class SharedScheduler(Scheduler):
         fingerprint = self.df.fingerprint(request)
         if not self.frontier.add(fingerprint, -request.priority, self.queue.encode(request)):
             self.df.log(request, self.spider)
+            self.stats.inc_value("dupefilter/filtered")
             return False
         self.stats.inc_value("scheduler/enqueued/redis")
         return True

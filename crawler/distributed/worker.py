@@ -91,13 +91,12 @@ class WorkerLoop:
     async def _beat_async(self) -> None:
         """Heartbeat and reaping, on a loop of their own: a slow store flush must not let the heartbeat expire."""
         scheduler = self.scheduler
-        if scheduler.down_since is not None:
-            if not await self._probe():
-                return
-            self.frontier.heartbeat()  # first: our heartbeat may have expired while Redis was away
-            scheduler.resumed()
-            return
         try:
+            if scheduler.down_since is not None:
+                if await self._probe():
+                    self.frontier.heartbeat()  # first: our heartbeat may have expired while Redis was away
+                    scheduler.resumed()
+                return
             self.frontier.heartbeat()
             if self.frontier.reap():
                 self.crawler.stats.inc_value(f"{STAT}reaped_workers")

@@ -1,0 +1,249 @@
+"""Distributed crawling: pages/s of bare Scrapy, newsmon in one process, and newsmon in 1, 2 and 4 processes
+sharing Redis, on the same pages of the local site, with duplicate fetches and lost requests. One run:
+
+    .venv/bin/python bench/distributed.py [--articles 600] [--seed 7] [--delay 0] [--json FILE]
+
+Serves `crawler.localsite.LocalSite(articles, seed)` on 127.0.0.1, starts Debian's redis-server on a free port
+and the embedded database (or uses MONGO_URI), and crawls:
+
+- `bare`: a minimal Scrapy spider (this file, run with `scrapy runspider`, Scrapy's default settings) that
+  fetches exactly the pages newsmon fetched, in one process: no extraction, no pipelines, no store;
+- `newsmon`: `scrapy crawl merkur` without Redis (Scrapy's own scheduler), into a fresh database;
+- `redis xN`: N `scrapy crawl merkur` processes with REDIS_URL, into a fresh database; the run is seeded with
+  `crawler.distributed.seed.push_due` before they start, so every process joins it.
+
+Every configuration has AutoThrottle off and 16 requests at a time per site (newsmon's politeness defaults
+would measure the throttle, not the crawler) and robots.txt obeyed. Crawl time is the site's own clock from the
+first to the last request it answered (process start-up excluded; reported beside it as wall time). `--delay`
+makes every answer wait, as a real publisher's do: on the local site with no delay a page costs the crawler
+far more CPU than its download, so the comparison with bare Scrapy measures newsmon's extraction and store. Duplicates:
+pages (robots.txt aside: each process reads it) fetched more than once. Lost: articles of the site not fetched or
+not stored. CPU: user+system seconds of the crawler processes. Load: the 1-minute load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import scrapy
+
+PROJECT = Path(__file__).resolve().parent.parent
+COMMON = [
+    "-s", "AUTOTHROTTLE_ENABLED=False",
+    "-s", "CONCURRENT_REQUESTS=16",
+    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+    "-s", "ROBOTSTXT_OBEY=True",
+    "-s", "LOG_LEVEL=INFO",
+]  # fmt: skip
+
+
+class BareSpider(scrapy.Spider):
+    """Fetches the pages listed in `-a urls=FILE`; reads nothing."""
+
+    name = "bare"
+
+    def __init__(self, urls: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.url_file = urls
+
+    async def start(self):  # type: ignore[no-untyped-def]
+        for line in Path(self.url_file).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                yield scrapy.Request(line.strip(), callback=self.parse, dont_filter=True)
+
+    def parse(self, response):  # type: ignore[no-untyped-def]
+        return None
+
+
+class PeakRss:
+    """Peak resident memory of each of a set of processes, sampled every 0.2 s."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.peak: dict[int, int] = dict.fromkeys(pids, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            for pid in self.pids:
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmRSS:"):
+                            self.peak[pid] = max(self.peak[pid], int(line.split()[1]) // 1024)
+                except (FileNotFoundError, ProcessLookupError):
+                    pass
+
+    def stop(self) -> list[int]:
+        self._stop.set()
+        self._thread.join()
+        return [self.peak[p] for p in self.pids]
+
+
+def run_processes(commands: list[tuple[list[str], dict[str, str], Path]]) -> tuple[float, float, list[int]]:
+    """Start them together, wait; (wall seconds, CPU seconds of the children, peak RSS MB of each)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    processes = [subprocess.Popen(cmd, env=env, cwd=cwd) for cmd, env, cwd in commands]
+    memory = PeakRss([p.pid for p in processes])
+    codes = [p.wait(timeout=1800) for p in processes]
+    wall = time.monotonic() - start
+    peaks = memory.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if any(codes):
+        raise SystemExit(f"a crawl failed: exit codes {codes}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, peaks
+
+
+def measure(name: str, site: Any, commands: list, db: Any | None, processes: int) -> dict[str, Any]:
+    site.clear_requests()
+    load_before = os.getloadavg()[0]
+    wall, cpu, peaks = run_processes(commands)
+    records = [r for r in site.requests if r.path != "/robots.txt"]
+    counts = collections.Counter(r.path for r in records)
+    fetched_ok = {r.path for r in records if r.status == 200}
+    articles = {a.path for a in site.articles}
+    crawl = max(r.at for r in records) - min(r.at for r in records)
+    result: dict[str, Any] = {
+        "config": name,
+        "processes": processes,
+        "pages": len(records),
+        "crawl_s": round(crawl, 2),
+        "pages_per_s": round(len(records) / crawl, 1),
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "pages_per_cpu_s": round(len(records) / cpu, 1) if cpu else None,
+        "duplicates": sum(n - 1 for n in counts.values() if n > 1),
+        "not_fetched": len(articles - fetched_ok),
+        "peak_rss_mb": peaks,
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+    }
+    if db is not None:
+        stored = db.articles.count_documents({})
+        result["stored"] = stored
+        result["lost"] = len(articles - fetched_ok) + (len(articles) - stored)
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def newsmon_command(base_url: str, log: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "scrapy", "crawl", "merkur", "-a", f"base_url={base_url}", *COMMON,
+            "-s", f"LOG_FILE={log}", *extra]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=600)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--processes", default="1,2,4", help="process counts sharing Redis")
+    parser.add_argument(
+        "--delay", type=float, default=0.0, help="seconds the site waits before each answer (a publisher's latency)"
+    )
+    parser.add_argument("--json", type=Path, default=PROJECT / "bench" / "results" / "distributed.json")
+    args = parser.parse_args()
+
+    from pymongo import MongoClient
+
+    from crawler.config import load_settings
+    from crawler.distributed.redis_server import LocalRedis
+    from crawler.distributed.seed import push_due
+    from crawler.localsite import LocalSite
+    from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
+
+    tmp = Path(tempfile.mkdtemp(prefix="newsmon-bench-dist-"))
+    embedded = None
+    mongo_uri = os.environ.get("MONGO_URI")
+    if not mongo_uri:
+        embedded = tmp / "embedded"
+        mongo_uri = ensure_embedded_server(embedded, port=0).uri
+    client: MongoClient = MongoClient(mongo_uri)
+    site = LocalSite(n_articles=args.articles, seed=args.seed)
+    results: list[dict[str, Any]] = []
+    redis = LocalRedis(tmp / "redis")
+    try:
+        redis_url = redis.start()
+        with site.serve(port=0) as base_url:
+            site.warm()
+            if args.delay > 0:
+                site.set_fault(".", "slow", delay=args.delay)
+            base_env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "SCRAPY_SETTINGS_MODULE")}
+            base_env["MONGO_URI"] = mongo_uri
+
+            def env_for(db: str, name: str, **extra: str) -> dict[str, str]:
+                return {**base_env, "NEWSMON_MONGO_DB": db, "NEWSMON_DATA_DIR": str(tmp / name / "data"),
+                        "SCRAPY_SETTINGS_MODULE": "crawler.settings", **extra}  # fmt: skip
+
+            db_name = f"bench_dist_{uuid.uuid4().hex[:6]}"
+            (tmp / "newsmon").mkdir()
+            cmd = newsmon_command(base_url, tmp / "newsmon" / "crawl.log")
+            results.append(measure("newsmon", site, [(cmd, env_for(db_name, "newsmon"), PROJECT)], client[db_name], 1))
+            urls = tmp / "urls.txt"
+            urls.write_text("\n".join(base_url + r.path for r in site.requests if r.path != "/robots.txt"))
+            client.drop_database(db_name)
+
+            bare = [sys.executable, "-m", "scrapy", "runspider", str(Path(__file__).resolve()), "-a", f"urls={urls}",
+                    *COMMON, "-s", "TELNETCONSOLE_ENABLED=False", "-s", f"LOG_FILE={tmp / 'bare.log'}"]  # fmt: skip
+            results.insert(0, measure("bare Scrapy", site, [(bare, dict(base_env), tmp)], None, 1))
+
+            for n in (int(x) for x in args.processes.split(",")):
+                db_name = f"bench_dist_{uuid.uuid4().hex[:6]}"
+                prefix = f"bench{uuid.uuid4().hex[:6]}"
+                extra = {"REDIS_URL": redis_url, "NEWSMON_REDIS_PREFIX": prefix}
+                push_due("merkur", {"base_url": base_url}, load_settings(extra))
+                commands = []
+                for i in range(n):
+                    name = f"redis{n}-{i}"
+                    (tmp / name).mkdir()
+                    commands.append(
+                        (newsmon_command(base_url, tmp / name / "crawl.log"), env_for(db_name, name, **extra), PROJECT)
+                    )
+                results.append(measure(f"newsmon, Redis, {n} process(es)", site, commands, client[db_name], n))
+                client.drop_database(db_name)
+    finally:
+        redis.close()
+        client.close()
+        if embedded is not None:
+            stop_embedded_server(embedded)
+
+    bare_rate = results[0]["pages_per_s"]
+    report = {
+        "command": " ".join(sys.argv),
+        "articles": args.articles,
+        "seed": args.seed,
+        "delay": args.delay,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "scrapy": scrapy.__version__},
+        "results": results,
+        "newsmon_vs_bare": round(results[1]["pages_per_s"] / bare_rate, 2),
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2))
+    print("\n| config | processes | pages | crawl s | pages/s | vs bare | wall s | CPU s | pages/CPU s | duplicates "
+          "| lost | peak RSS MB | load before/after |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['config']} | {r['processes']} | {r['pages']} | {r['crawl_s']} | {r['pages_per_s']} | "
+            f"{r['pages_per_s'] / bare_rate:.0%} | {r['wall_s']} | {r['cpu_s']} | {r['pages_per_cpu_s']} | "
+            f"{r['duplicates']} | {r.get('lost', '-')} | {', '.join(map(str, r['peak_rss_mb']))} | "
+            f"{r['load_before']} / {r['load_after']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
