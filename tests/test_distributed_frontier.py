@@ -67,6 +67,22 @@ def test_taken_requests_stay_in_flight_until_acknowledged_and_a_dead_workers_com
     assert b.reap() == 0  # and only once
 
 
+def test_a_pop_whose_answer_was_lost_goes_back_to_the_queue(server, keys):
+    """Redis restarted (or a reply timed out) after the pop script ran: the request sits in this live worker's
+    in-flight set, which nobody reaps; `recover` (run when Redis answers again) puts it back."""
+    a = Frontier(server, keys, "a")
+    for i, data in enumerate((b"held", b"orphan", b"queued")):
+        assert a.add(f"fp{i}", -i, data)
+    assert a.pop() == b"queued"
+    assert a.pop() == b"orphan"  # the reply that never reached the worker
+    assert a.pop() == b"held"
+    assert a.recover([b"queued", b"held"]) == 1
+    assert server.zrange(keys.requests, 0, -1, withscores=True) == [(b"orphan", -1.0)]
+    assert sorted(server.zrange(keys.inflight("a"), 0, -1)) == [b"held", b"queued"]
+    assert a.recover([b"queued", b"held"]) == 0
+    assert a.pop() == b"orphan"
+
+
 def test_seen_set_is_per_run_and_dont_filter_passes(server, keys):
     f = Frontier(server, keys, "w")
     assert f.add("fp", 0, b"x") and not f.add("fp", 0, b"x-again")

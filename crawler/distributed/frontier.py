@@ -21,7 +21,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,6 +102,23 @@ class Frontier:
         """Requests fully handled: out of the in-flight set."""
         members = list(data)
         return int(self.server.zrem(self.keys.inflight(self.worker), *members)) if members else 0
+
+    def recover(self, held: Collection[bytes]) -> int:
+        """Put back requests in this worker's in-flight set that the worker does not hold; returns how many.
+
+        A pop whose reply is lost (Redis closed the connection, or the reply timed out, after the script ran)
+        leaves the request in the in-flight set with no one to fetch it: the worker's heartbeat goes on, so no
+        other worker reaps it, and the run cannot end without it. Called when Redis answers again.
+        """
+        inflight = self.keys.inflight(self.worker)
+        held = set(held)
+        lost = {data: score for data, score in self.server.zrange(inflight, 0, -1, withscores=True) if data not in held}
+        if lost:
+            pipe = self.server.pipeline()  # MULTI: never in neither set
+            pipe.zadd(self.keys.requests, lost)
+            pipe.zrem(inflight, *lost)
+            pipe.execute()
+        return len(lost)
 
     def queued(self) -> int:
         return int(self.server.zcard(self.keys.requests))

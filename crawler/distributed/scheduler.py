@@ -177,18 +177,23 @@ class SharedScheduler(Scheduler):
             return
         waited = time.monotonic() - self.down_since
         self.down_since = None
-        pushed = 0
+        pushed = recovered = 0
         try:
             pushed = self.flush_outbox()
+            recovered = self.frontier.recover(self.queue.taken.values())
         except REDIS_ERRORS as exc:
             self.lost(exc)
             return
         self.stats.inc_value(f"{STAT}paused_seconds", round(waited, 1))
+        if recovered:
+            self.stats.inc_value(f"{STAT}recovered", recovered)
         logger.warning(
-            "Redis at %s answers again after %.1f s: crawl resumed (%d waiting requests queued)",
+            "Redis at %s answers again after %.1f s: crawl resumed (%d waiting requests queued, %d taken requests "
+            "whose answer was lost put back)",
             self.url,
             waited,
             pushed,
+            recovered,
         )
 
     def counts(self) -> dict[str, Any]:
