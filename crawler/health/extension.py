@@ -23,7 +23,6 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from pymongo.errors import PyMongoError
 from scrapy import Spider, signals
 from scrapy.exceptions import NotConfigured
@@ -70,7 +69,7 @@ class CrawlHealth:
 
     def item_scraped(self, item: Any) -> None:
         if isinstance(item, ArticleItem):
-            self.coverage.observe(ItemAdapter(item).asdict())
+            self.coverage.observe(item.to_dict())
         elif isinstance(item, RejectItem):
             self.rejects[item.reason.split(" (")[0][:120]] += 1
 
