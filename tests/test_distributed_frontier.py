@@ -15,6 +15,7 @@ from crawler.distributed.addon import SCHEDULER, START_MIDDLEWARE, DistributedAd
 from crawler.distributed.connection import redact
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.keys import Keys
+from crawler.distributed.queue import ReliableQueue
 from crawler.distributed.redis_server import LocalRedis
 from crawler.distributed.seed import push_due, push_urls, start_requests
 
@@ -153,6 +154,27 @@ def test_addon_switches_on_only_with_redis_url():
     DistributedAddon().update_settings(on)
     assert on["SCHEDULER"] == SCHEDULER and on.getbool("SCHEDULER_PERSIST")
     assert START_MIDDLEWARE in on.getwithbase("SPIDER_MIDDLEWARES")
+
+
+def test_scheduler_idle_before_close_never_blocks_the_reactor(redis_url, caplog):
+    """scrapy-redis' SCHEDULER_IDLE_BEFORE_CLOSE turns each empty poll into a blocking pop (a 301-page crawl took
+    57 s instead of 4 s): ignored with a warning, and an empty queue answers at once."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from crawler.distributed.scheduler import SharedScheduler
+
+    settings = {"REDIS_URL": redis_url, "NEWSMON_REDIS_PREFIX": f"t{uuid.uuid4().hex[:8]}"}
+    crawler = get_crawler(Spider, {**settings, "SCHEDULER_IDLE_BEFORE_CLOSE": 5})
+    with caplog.at_level("WARNING", logger="crawler.distributed.scheduler"):
+        scheduler = SharedScheduler.from_crawler(crawler)
+    assert scheduler.idle_before_close == 0
+    assert "SCHEDULER_IDLE_BEFORE_CLOSE is ignored" in caplog.text
+    frontier = Frontier(scheduler.server, Keys(settings["NEWSMON_REDIS_PREFIX"], "example"), "w")
+    queue = ReliableQueue(scheduler.server, Spider("example"), frontier.keys.requests, frontier)
+    started = time.monotonic()
+    assert queue.pop(timeout=5) is None
+    assert time.monotonic() - started < 1
 
 
 def test_redis_url_passwords_stay_out_of_logs():
