@@ -7,7 +7,11 @@ Serves `crawler.localsite.LocalSite(articles, seed)` on 127.0.0.1, starts Debian
 and the embedded database (or uses MONGO_URI), and crawls:
 
 - `bare`: a minimal Scrapy spider (this file, run with `scrapy runspider`, Scrapy's default settings) that
-  fetches exactly the pages newsmon fetched, in one process: no extraction, no pipelines, no store;
+  fetches exactly the pages newsmon fetched, in one process: no extraction, no pipelines, no store (the peer);
+- `bare + lxml parse`: the same, parsing each page with lxml and nothing more: the floor of any extractor that
+  reads the page (where the time goes, not a peer);
+- `newsmon, no store`: `scrapy crawl merkur` with `ITEM_PIPELINES={}` and `EXTENSIONS={}`: discovery and
+  extraction only (where the time goes);
 - `newsmon`: `scrapy crawl merkur` without Redis (Scrapy's own scheduler), into a fresh database;
 - `redis xN`: N `scrapy crawl merkur` processes with REDIS_URL, into a fresh database; the run is seeded with
   `crawler.distributed.seed.push_due` before they start, so every process joins it.
@@ -41,6 +45,8 @@ from typing import Any
 import scrapy
 
 PROJECT = Path(__file__).resolve().parent.parent
+GOAL = 0.7
+"""newsmon in one process at >= 70% of bare Scrapy's pages/s (issue 10)."""
 COMMON = [
     "-s", "AUTOTHROTTLE_ENABLED=False",
     "-s", "CONCURRENT_REQUESTS=16",
@@ -55,9 +61,10 @@ class BareSpider(scrapy.Spider):
 
     name = "bare"
 
-    def __init__(self, urls: str = "", **kwargs: Any) -> None:
+    def __init__(self, urls: str = "", parse: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.url_file = urls
+        self.lxml = parse == "lxml"
 
     async def start(self):  # type: ignore[no-untyped-def]
         for line in Path(self.url_file).read_text(encoding="utf-8").splitlines():
@@ -65,7 +72,10 @@ class BareSpider(scrapy.Spider):
                 yield scrapy.Request(line.strip(), callback=self.parse, dont_filter=True)
 
     def parse(self, response):  # type: ignore[no-untyped-def]
-        return None
+        if self.lxml:
+            import lxml.html
+
+            lxml.html.document_fromstring(response.text)
 
 
 class PeakRss:
@@ -142,6 +152,21 @@ def measure(name: str, site: Any, commands: list, db: Any | None, processes: int
     return result
 
 
+def machine() -> dict[str, Any]:
+    """What the figures were taken on: cores, Python, Scrapy, scrapy-redis, redis-py and redis-server."""
+    from importlib.metadata import version
+
+    server = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "scrapy": scrapy.__version__,
+        "scrapy_redis": version("scrapy-redis"),
+        "redis_py": version("redis"),
+        "redis_server": next((w[2:] for w in server if w.startswith("v=")), "?"),
+    }
+
+
 def newsmon_command(base_url: str, log: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "scrapy", "crawl", "merkur", "-a", f"base_url={base_url}", *COMMON,
             "-s", f"LOG_FILE={log}", *extra]  # fmt: skip
@@ -157,6 +182,7 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=PROJECT / "bench" / "results" / "distributed.json")
     args = parser.parse_args()
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
 
     from pymongo import MongoClient
 
@@ -200,6 +226,15 @@ def main() -> None:
             bare = [sys.executable, "-m", "scrapy", "runspider", str(Path(__file__).resolve()), "-a", f"urls={urls}",
                     *COMMON, "-s", "TELNETCONSOLE_ENABLED=False", "-s", f"LOG_FILE={tmp / 'bare.log'}"]  # fmt: skip
             results.insert(0, measure("bare Scrapy", site, [(bare, dict(base_env), tmp)], None, 1))
+            parsing = [*bare, "-a", "parse=lxml"]
+            results.insert(1, measure("bare Scrapy + lxml parse", site, [(parsing, dict(base_env), tmp)], None, 1))
+            (tmp / "nostore").mkdir()
+            cmd = newsmon_command(
+                base_url, tmp / "nostore" / "crawl.log", "-s", "ITEM_PIPELINES={}", "-s", "EXTENSIONS={}"
+            )
+            results.insert(
+                2, measure("newsmon, no store", site, [(cmd, env_for(db_name, "nostore"), PROJECT)], None, 1)
+            )
 
             for n in (int(x) for x in args.processes.split(",")):
                 db_name = f"bench_dist_{uuid.uuid4().hex[:6]}"
@@ -222,14 +257,17 @@ def main() -> None:
             stop_embedded_server(embedded)
 
     bare_rate = results[0]["pages_per_s"]
+    single = next(r for r in results if r["config"] == "newsmon")
     report = {
         "command": " ".join(sys.argv),
         "articles": args.articles,
         "seed": args.seed,
         "delay": args.delay,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "scrapy": scrapy.__version__},
+        "machine": machine(),
+        "load_avg_at_start": load_at_start,
         "results": results,
-        "newsmon_vs_bare": round(results[1]["pages_per_s"] / bare_rate, 2),
+        "newsmon_vs_bare": round(single["pages_per_s"] / bare_rate, 2),
+        "goal": GOAL,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))
@@ -243,6 +281,10 @@ def main() -> None:
             f"{r['duplicates']} | {r.get('lost', '-')} | {', '.join(map(str, r['peak_rss_mb']))} | "
             f"{r['load_before']} / {r['load_after']} |"
         )
+    verdict = "met" if report["newsmon_vs_bare"] >= GOAL else "missed"
+    print(
+        f"\nnewsmon, one process: {report['newsmon_vs_bare']:.0%} of bare Scrapy's pages/s (goal {GOAL:.0%}: {verdict})"
+    )
 
 
 if __name__ == "__main__":
