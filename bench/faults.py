@@ -482,7 +482,8 @@ def crawler_kills(
     """SIGKILL the crawler at a random moment of each trial, after editing a few articles; then a follow-up run.
 
     After each follow-up, every article must be stored with the site's current headline, its versions dense
-    and distinct in a row, every version above 1 with its change, `seq` unique."""
+    and distinct in a row, every version above 1 with its change, `seq` unique, and the killed run no longer
+    `running` (the follow-up settles it as failed)."""
     started = time.monotonic()
     rng = random.Random(seed)
     site = LocalSite(n_articles=articles, seed=seed)
@@ -508,6 +509,8 @@ def crawler_kills(
             crawl(base_url, mongo_uri, db, tmp_path)
             runs += 2
             now = audit(db, site, runs=runs)
+            for run in db.crawl_runs.find({"status": "running"}, {"_id": 1}):
+                now.problems.append(f"run {run['_id']} still running after its process was killed")
             for version in db.article_versions.find({"version": {"$gt": 1}}, {"article_id": 1, "version": 1}):
                 if not db.changes.find_one({"article_id": version["article_id"], "version_to": version["version"]}):
                     now.lost.append(f"change of {version['article_id']} v{version['version']}")

@@ -21,7 +21,7 @@ from pymongo.database import Database
 from crawler.localsite import LocalSite
 from crawler.scheduler import Job, ScheduleError, Scheduler, load_schedule, schedule_from_dict
 from crawler.store.runs import settle_dead_runs
-from tests.crawling import PROJECT
+from tests.crawling import PROJECT, crawl
 
 FAST = {"AUTOTHROTTLE_ENABLED": False, "NEWSMON_STORE_FLUSH_SECONDS": 0.2, "RETRY_TIMES": 0}
 
@@ -217,3 +217,19 @@ def test_runs_left_running_by_dead_processes_are_settled(db):
     assert settle_dead_runs(db, host) == ["dead"]
     assert db.crawl_runs.find_one({"_id": "dead"})["status"] == "failed"
     assert {d["_id"] for d in db.crawl_runs.find({"status": "running"})} == {"alive", "elsewhere"}
+
+
+def test_an_ad_hoc_crawl_settles_the_runs_its_host_left_running(site, mongo_uri, db, tmp_path):
+    """Not only the scheduler: a crawl killed by hand is settled by the next crawl on the same host."""
+    _, base_url = site
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    started = datetime.now(UTC) - timedelta(hours=1)
+    db.crawl_runs.insert_one(
+        {"_id": "killed", "status": "running", "host": socket.gethostname(), "pid": dead.pid, "started_at": started}
+    )
+    crawl(base_url, mongo_uri, db, tmp_path, "-s", "AUTOTHROTTLE_ENABLED=False")
+    killed = db.crawl_runs.find_one({"_id": "killed"})
+    assert killed["status"] == "failed" and killed["stop_reason"].startswith("died")
+    assert db.crawl_runs.count_documents({"status": "finished"}) == 1
+    assert "Marked 1 run(s) of dead processes as failed: killed" in (tmp_path / "crawl-0.log").read_text("utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from datetime import UTC, datetime
@@ -10,11 +11,15 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Spider, signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
 
+from crawler.store.runs import settle_dead_runs
 from crawler.store.runtime import StoreRuntime
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
 
 STATUS_BY_REASON = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted"}
 
@@ -40,6 +45,7 @@ class CrawlRunRecorder:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.host = socket.gethostname()
         self.runtime = StoreRuntime.of(crawler)
         self.started_at = datetime.now(UTC)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -61,10 +67,20 @@ class CrawlRunRecorder:
                 "args": _spider_args(spider),
                 "started_at": self.started_at,
                 "status": "running",
-                "host": socket.gethostname(),
+                "host": self.host,
                 "pid": os.getpid(),
             },
         )
+        # Runs of this host left `running` by a process that is gone (SIGKILL, out of memory) are settled here,
+        # not only by `newsmon schedule`, so an ad-hoc crawl killed by hand does not stay `running` forever.
+        settling = deferToThread(settle_dead_runs, self.runtime.db, self.host)
+        settling.addCallback(self._settled)
+        settling.addErrback(lambda failure: logger.warning("Could not settle dead runs: %s", failure.value))
+
+    @staticmethod
+    def _settled(run_ids: list[str]) -> None:
+        if run_ids:
+            logger.info("Marked %d run(s) of dead processes as failed: %s", len(run_ids), ", ".join(run_ids))
 
     def spider_closed(self, spider: Spider, reason: str) -> Deferred:
         """Wait for the items to be written, so the run's counts include what the store did."""

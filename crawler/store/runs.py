@@ -1,9 +1,10 @@
 """`crawl_runs` as the scheduler sees it: runs settled after their process ended, and runs that died unrecorded.
 
 A crawl records itself (`crawler.extensions.crawl_runs.CrawlRunRecorder`): `running` at its start, its end state
-at its end. A crawl killed in between (SIGKILL, out of memory, a crash) stays `running` forever unless someone
-who saw it end says so: the scheduler, which knows each child's pid and exit code. A crawl that died before it
-could record anything still gets a document, so every scheduled run is visible.
+at its end. A crawl killed in between (SIGKILL, out of memory, a crash) stays `running` until someone
+who saw it end says so: the scheduler, which knows each child's pid and exit code, or the next crawl on the same
+host, which finds the recorded pid gone (`settle_dead_runs`). A crawl that died before it could record anything
+still gets a document, so every scheduled run is visible.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def settle_run(db: Database, run: dict[str, Any] | None, outcome: dict[str, Any]
 
 
 def settle_dead_runs(db: Database, host: str) -> list[str]:
-    """Runs of this host still `running` whose process is gone (a crash, or a scheduler killed with them)."""
+    """Runs of this host still `running` whose process is gone (a kill, a crash, or a scheduler killed with them)."""
     settled = []
     for run in db[schema.CRAWL_RUNS].find({"status": RUNNING, "host": host}, {"pid": 1}):
         pid = run.get("pid")
@@ -64,7 +65,7 @@ def settle_dead_runs(db: Database, host: str) -> list[str]:
                 {
                     "$set": {
                         "status": FAILED,
-                        "stop_reason": "died (its process was gone when the scheduler looked)",
+                        "stop_reason": "died (its process was gone when the scheduler or a later crawl looked)",
                         "finished_at": datetime.now(UTC),
                     }
                 },

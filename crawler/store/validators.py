@@ -433,8 +433,11 @@ CRAWL_RUNS = collection(
         "site": value(nullable("string"), "Site key of the spider."),
         "args": mapping("The run's spider arguments (`-a`).", value("string", "Argument value.")),
         "started_at": value("date", "Start."),
-        "finished_at": value("date", "End (absent while running or after a kill)."),
-        "status": value("string", "`running`, `finished`, `interrupted` (shutdown, cancelled) or `stopped` (other)."),
+        "finished_at": value("date", "End; for a killed run, when a later crawl or the scheduler found it dead."),
+        "status": value(
+            "string",
+            "`running`, `finished`, `interrupted` (shutdown, cancelled), `stopped` (other), `failed` (process died).",
+        ),
         "stop_reason": value("string", "Scrapy's close reason, e.g. `finished`, `closespider_itemcount`."),
         "host": value("string", "Host name of the crawling machine."),
         "pid": value(INT, "Process id."),
