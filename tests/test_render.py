@@ -4,6 +4,7 @@ blocking, the add-on's settings and the browser lookup. Crawls with a real brows
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -65,7 +66,7 @@ def test_a_plain_page_without_teasers_is_fetched_again_rendered_and_the_site_rem
     policy = RenderPolicy(SITE)
     plain = response(f"{BASE}/js/", "<html></html>")
     extra = policy.retry_rendered("listing", plain, "no teasers")
-    assert extra == {FALLBACK_META: "no teasers"}
+    assert extra is not None and extra[FALLBACK_META] == "no teasers"
     assert not policy.should_render("listing"), "remembered only once rendering helped"
 
     again = Request(f"{BASE}/js/", meta={**policy.meta("listing", True), **extra})
@@ -118,6 +119,50 @@ def test_memory_is_kept_in_the_data_dir_and_forgotten_when_old(tmp_path: Path):
     other.save()
     memory.save()  # merges: what another crawl wrote meanwhile stays
     assert set(RenderMemory(path, timedelta(days=7)).as_dict()) == {"merkur.de", "tz.de", "fr.de"}
+
+
+def test_a_page_rendering_did_not_help_is_not_rendered_again_while_its_plain_page_stays_the_same(tmp_path: Path):
+    path, url, week = tmp_path / "render.json", f"{BASE}/sport/", timedelta(days=7)
+    empty, other = response(url, "<html><p>Keine Artikel</p></html>"), response(url, "<html><p>Leer</p></html>")
+    counted: Counter[str] = Counter()
+    policy = RenderPolicy(
+        SITE, memory=RenderMemory(path, week), stats=SimpleNamespace(inc_value=lambda key: counted.update([key]))
+    )
+    extra = policy.retry_rendered("listing", empty, "no teasers")
+    assert extra is not None
+    again = Request(url, meta={**policy.meta("listing", True), **extra})
+    policy.rendered_page_failed("listing", response(url, "<html></html>", again, rendered=True))
+    assert policy.retry_rendered("listing", empty, "no teasers") is None, "not again in the same run"
+    assert counted["newsmon/render/fallback_skipped/listing"] == 1 and not policy.should_render("listing")
+    policy.close()
+
+    later = RenderPolicy(SITE, memory=RenderMemory(path, week))
+    assert later.retry_rendered("listing", empty, "no teasers") is None, "nor in the next run"
+    assert later.retry_rendered("listing", other, "no teasers") is not None, "a changed plain page is tried"
+    assert RenderPolicy(SITE, memory=RenderMemory()).retry_rendered("listing", empty, "x"), "memory in the data dir"
+
+    data = json.loads(path.read_text())
+    data["_fruitless"][url]["at"] = (datetime.now(UTC) - timedelta(days=1, minutes=1)).isoformat()
+    path.write_text(json.dumps(data))
+    aged = RenderPolicy(SITE, memory=RenderMemory(path, week))
+    assert aged.retry_rendered("listing", empty, "no teasers"), "at most a day, whatever NEWSMON_RENDER_MEMORY_DAYS"
+
+
+def test_a_page_rendering_helped_after_all_leaves_the_fruitless_pages(tmp_path: Path):
+    path, url, week = tmp_path / "render.json", f"{BASE}/politik/", timedelta(days=7)
+    first = RenderPolicy(SITE, memory=RenderMemory(path, week))
+    empty = response(url, "<html></html>")
+    meta = {**first.meta("listing", True), **(first.retry_rendered("listing", empty, "no teasers") or {})}
+    first.rendered_page_failed("listing", response(url, "<html></html>", Request(url, meta=meta), rendered=True))
+    first.close()
+
+    second = RenderPolicy(SITE, memory=RenderMemory(path, week))
+    scripted = response(url, "<html><script src=teasers.js></script></html>")  # the page changed
+    meta = {**second.meta("listing", True), **(second.retry_rendered("listing", scripted, "no teasers") or {})}
+    second.rendered_page_read("listing", response(url, "<html>...</html>", Request(url, meta=meta), rendered=True))
+    second.close()
+    assert "_fruitless" not in json.loads(path.read_text()), "merged away, not put back from the file"
+    assert RenderMemory(path, week).needs("merkur.de", "listing")
 
 
 def test_unreadable_memory_file_is_ignored(tmp_path: Path):

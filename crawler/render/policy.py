@@ -9,10 +9,14 @@
   headline), is fetched again rendered; when that gives teasers or a body, the site is remembered as needing
   rendering for that kind of page: for the rest of the run, and for `NEWSMON_RENDER_MEMORY_DAYS` days in
   `<data dir>/render.json` (0: the run only). After that it is tried plain again.
+- A page whose rendered fallback gave nothing either is not rendered again while its plain HTML stays the same
+  (same bytes: a listing revalidated with a `304` is the cached page), for at most `FRUITLESS_MAX_AGE`: an empty
+  section page would otherwise start a browser on every scheduled run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -37,7 +41,14 @@ RENDER_META = "newsmon_render"
 """Request meta: True/False renders or does not render this request, whatever the site says."""
 FALLBACK_META = "newsmon_render_fallback"
 """Request meta of a page fetched again rendered: why (what the plain HTML lacked)."""
+PLAIN_META = "newsmon_render_plain"
+"""Request meta of a rendered fallback: the plain page it replaces (`url`, `sha1` of its body)."""
 MEMORY_FILE = "render.json"
+FRUITLESS = "_fruitless"
+"""Key of `render.json` under which pages that rendering did not help are kept: {url: {sha1, at}}."""
+FRUITLESS_MAX_AGE = timedelta(days=1)
+"""A fruitless render is tried again after this long even if the plain page did not change (its scripts may
+fill it now), or sooner with a shorter memory."""
 
 
 def render_mode(setting: str | Mapping[str, str] | None, kind: str) -> str:
@@ -51,19 +62,25 @@ def render_mode(setting: str | Mapping[str, str] | None, kind: str) -> str:
 
 
 class RenderMemory:
-    """Sites found to need rendering, per page kind, with when that was found.
+    """Sites found to need rendering, per page kind, with when that was found; and pages that rendering did not
+    help (by URL, with the sha1 of the plain body it was tried on), see `FRUITLESS`.
 
     Kept for the run; with a `path`, also read from and merged into that JSON file (written atomically, so two
-    crawls at once lose nothing but one's latest timestamps), entries older than `max_age` being forgotten.
+    crawls at once lose nothing but one's latest timestamps), entries older than `max_age` (fruitless pages:
+    `FRUITLESS_MAX_AGE` at most) being forgotten.
     """
 
     def __init__(self, path: Path | None = None, max_age: timedelta | None = None) -> None:
         self.path = path
         self.max_age = max_age
         self._found: dict[str, dict[str, str]] = {}
+        self._fruitless: dict[str, dict[str, str]] = {}
+        self._helped: set[str] = set()
+        """Fruitless pages that rendering helped in this run: dropped from the file too when it is merged."""
         self._dirty = False
         if path is not None:
-            self._found = self._fresh(self._read(path))
+            found, fruitless = self._read(path)
+            self._found, self._fruitless = self._fresh(found), self._fresh_fruitless(fruitless)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RenderMemory:
@@ -73,21 +90,33 @@ class RenderMemory:
         return cls(data_dir(crawler.settings) / MEMORY_FILE, timedelta(days=days))
 
     @staticmethod
-    def _read(path: Path) -> dict[str, dict[str, str]]:
+    def _read(path: Path) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+        """(sites by kind, fruitless pages) from the file; anything malformed is left out."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return {}
+            return {}, {}
         except (OSError, ValueError) as exc:
             logger.warning("Ignoring unreadable %s: %s", path, exc)
-            return {}
+            return {}, {}
         if not isinstance(data, dict):
-            return {}
-        return {
+            return {}, {}
+        pages = data.pop(FRUITLESS, None)
+        found = {
             site: {k: v for k, v in kinds.items() if k in PAGE_KINDS and isinstance(v, str)}
             for site, kinds in data.items()
             if isinstance(kinds, dict)
         }
+        fruitless = {
+            url: {"sha1": str(entry["sha1"]), "at": str(entry["at"])}
+            for url, entry in (pages if isinstance(pages, dict) else {}).items()
+            if isinstance(entry, dict) and {"sha1", "at"} <= set(entry)
+        }
+        return found, fruitless
+
+    def _fresh_fruitless(self, pages: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        oldest = datetime.now(UTC) - min(self.max_age or FRUITLESS_MAX_AGE, FRUITLESS_MAX_AGE)
+        return {url: entry for url, entry in pages.items() if _since(entry["at"], oldest)}
 
     def _fresh(self, found: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         if self.max_age is None:
@@ -96,11 +125,7 @@ class RenderMemory:
         kept: dict[str, dict[str, str]] = {}
         for site, kinds in found.items():
             for kind, when in kinds.items():
-                try:
-                    stamp = datetime.fromisoformat(when)
-                except ValueError:
-                    continue
-                if stamp.tzinfo is not None and stamp >= oldest:
+                if _since(when, oldest):
                     kept.setdefault(site, {})[kind] = when
         return kept
 
@@ -115,13 +140,34 @@ class RenderMemory:
         self._dirty = True
         return True
 
+    def fruitless(self, url: str, sha1: str) -> bool:
+        """Whether rendering `url` gave nothing when its plain page was this same page (`sha1` of the body)."""
+        entry = self._fruitless.get(url)
+        return entry is not None and entry["sha1"] == sha1
+
+    def remember_fruitless(self, url: str, sha1: str) -> None:
+        self._fruitless[url] = {"sha1": sha1, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        self._helped.discard(url)
+        self._dirty = True
+
+    def forget_fruitless(self, url: str) -> None:
+        """Rendering `url` helped after all: it is rendered again whenever its plain page lacks something."""
+        self._fruitless.pop(url, None)
+        self._helped.add(url)
+        self._dirty = True
+
     def save(self) -> None:
         """Merge what this run found into the file (no-op without a path or without news)."""
         if self.path is None or not self._dirty:
             return
-        merged = self._fresh(self._read(self.path))
+        found, fruitless = self._read(self.path)
+        merged: dict[str, Any] = self._fresh(found)
         for site, kinds in self._found.items():
             merged.setdefault(site, {}).update(kinds)
+        pages = {url: e for url, e in self._fresh_fruitless(fruitless).items() if url not in self._helped}
+        pages.update(self._fruitless)
+        if pages:
+            merged[FRUITLESS] = pages
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".render-", dir=self.path.parent)
@@ -194,25 +240,37 @@ class RenderPolicy:
         """
         if self.mode(kind) != AUTO or is_rendered(response) or response.meta.get(RENDER_META) is False:
             return None
+        sha1 = hashlib.sha1(response.body).hexdigest()
+        if self.memory.fruitless(response.url, sha1):
+            self._inc(f"newsmon/render/fallback_skipped/{kind}")
+            logger.debug("Not rendering %s: unchanged since rendering it gave nothing either", response.url)
+            return None
         self._inc(f"newsmon/render/fallback/{kind}")
         level = logging.DEBUG if kind in self._told else logging.INFO
         self._told.add(kind)
         logger.log(level, "Rendering %s: its plain HTML has %s", response.url, lacking)
-        return {FALLBACK_META: lacking}
+        return {FALLBACK_META: lacking, PLAIN_META: {"url": response.url, "sha1": sha1}}
 
     def rendered_page_read(self, kind: str, response: Response) -> None:
         """A rendered fallback gave what the plain page lacked: remember the site as needing rendering."""
         if not response.meta.get(FALLBACK_META):
             return
         self._inc(f"newsmon/render/fallback_succeeded/{kind}")
+        plain = response.meta.get(PLAIN_META)
+        if plain:
+            self.memory.forget_fruitless(plain["url"])
         if self.memory.remember(self.site.key, kind):
             kept = f"for {self.memory.max_age.days} days" if self.memory.path and self.memory.max_age else "this run"
             logger.info("%s needs rendering for %s pages: remembered (%s)", self.site.key, kind, kept)
 
     def rendered_page_failed(self, kind: str, response: Response) -> None:
-        """A rendered fallback lacked it too: the page is what it is, nothing to remember."""
+        """A rendered fallback lacked it too: the page is what it is; the site is not remembered as needing
+        rendering, but the page is, as not worth rendering while its plain HTML stays the same."""
         if response.meta.get(FALLBACK_META):
             self._inc(f"newsmon/render/fallback_failed/{kind}")
+            plain = response.meta.get(PLAIN_META)
+            if plain:
+                self.memory.remember_fruitless(plain["url"], plain["sha1"])
 
     def close(self) -> None:
         self.memory.save()
@@ -221,6 +279,15 @@ class RenderPolicy:
         stats = self._stats or (self._crawler.stats if self._crawler is not None else None)
         if stats is not None:
             stats.inc_value(key)
+
+
+def _since(when: str, oldest: datetime) -> bool:
+    """Whether the ISO time `when` (timezone-aware, else not valid) is at or after `oldest`."""
+    try:
+        stamp = datetime.fromisoformat(when)
+    except ValueError:
+        return False
+    return stamp.tzinfo is not None and stamp >= oldest
 
 
 def is_rendered(response: Response) -> bool:
