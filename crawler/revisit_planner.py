@@ -6,7 +6,11 @@ fetched. A known one, by the run's refresh mode (`-a refresh=...`, default `NEWS
 
 - `due` (the revisit policy, what scheduled runs use): fetched when due by age (`crawler.revisit.RevisitPolicy`),
   or sooner when a signal says it changed (teaser headline differs from the stored one, a sitemap/feed date past
-  the stored one), within `NEWSMON_REVISIT_BUDGET` re-fetches per run; otherwise not requested at all;
+  the stored one), within `NEWSMON_REVISIT_BUDGET` re-fetches per run; otherwise not requested at all. The budget
+  goes to signalled articles as they are found and to the most overdue ones, linked or not: a due article that a
+  page links is fetched at once only if it is among the `budget` most overdue at the run's start (otherwise young
+  articles on the homepage, due every 15 minutes, would take the budget every run, and an article that no page
+  links any more would never get its turn);
 - `linked`: every known article a listing, feed or sitemap of this run links is fetched again;
 - `all`: every known article of the site, linked or not, regardless of policy and budget.
 
@@ -21,6 +25,7 @@ Without the store pipeline there is nothing to compare against: every article co
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -93,6 +98,7 @@ class RevisitPlanner:
         self.requested: set[str] = set()
         self.refetches = 0
         """Re-fetches the policy chose this run (the budget counts these)."""
+        self._most_overdue: set[str] | None = None
         self.loaded = False
         self.now = datetime.now(UTC)
         """The run's clock for due times: its start, so one run decides alike for every article."""
@@ -169,7 +175,9 @@ class RevisitPlanner:
                 self._stat("skip/not_due")
                 return None
             reason = signal or "due"
-            if 0 <= self.budget <= self.refetches:
+            if self.budget >= 0 and (
+                self.refetches >= self.budget or (signal is None and known.article_id not in self.most_overdue())
+            ):
                 self._stat("skip/over_budget")
                 return None
             self.refetches += 1
@@ -177,15 +185,26 @@ class RevisitPlanner:
         self._stat(f"fetch/{reason}")
         return Admission(known, reason, hint)
 
+    def most_overdue(self) -> set[str]:
+        """The ids of the `budget` most overdue articles at the run's start (due by age, signals aside)."""
+        if self._most_overdue is None:
+            due = self._by_due_time(k for k in self.known.values() if self.policy.is_due(k, self.now))
+            self._most_overdue = {k.article_id for k in due[: max(self.budget, 0)]}
+        return self._most_overdue
+
+    def _by_due_time(self, articles: Iterable[Known]) -> list[Known]:
+        """Those with a URL, most overdue (earliest due) first; never fetched counts as due since ever."""
+        epoch = datetime.min.replace(tzinfo=UTC)
+        return sorted((k for k in articles if k.url), key=lambda k: (self.policy.due_at(k) or epoch, k.article_id))
+
     def leftovers(self) -> list[Admission]:
         """Known articles not requested yet that are due (with refresh=all: every one), most overdue first,
         within the budget: those that no listing, feed or sitemap of this run linked."""
         refresh_all = self.mode == "all"
-        waiting = [k for k in self.known.values() if k.article_id not in self.requested and k.url]
+        waiting = [k for k in self.known.values() if k.article_id not in self.requested]
         if not refresh_all:
             waiting = [k for k in waiting if self.policy.is_due(k, self.now)]
-        epoch = datetime.min.replace(tzinfo=UTC)
-        waiting.sort(key=lambda k: (self.policy.due_at(k) or epoch, k.article_id))
+        waiting = self._by_due_time(waiting)
         if not refresh_all and self.budget >= 0:
             room = max(0, self.budget - self.refetches)
             if len(waiting) > room:

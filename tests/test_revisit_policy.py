@@ -126,15 +126,17 @@ def test_unknown_articles_are_always_fetched_and_known_ones_by_mode():
         refresh_mode("everything")
 
 
-def test_the_budget_caps_policy_refetches_and_the_unlinked_due_list_comes_most_overdue_first():
-    articles = [known(n, next_visit=NOW - n * H) for n in range(1, 7)]
+def test_the_budget_goes_to_signals_and_the_most_overdue_linked_or_not():
+    articles = [known(n, next_visit=NOW - n * H) for n in range(1, 7)]  # the last one is the most overdue
     plan = planner("due", 3, *articles)
-    assert plan.admit(articles[0].url).reason == "due"
-    assert plan.admit(articles[1].url, Hint(modified=NOW)).reason == "modified"
+    assert plan.admit(articles[0].url) is None, "due, but three are more overdue: the budget is theirs"
+    assert plan.admit(articles[4].url).reason == "due"
+    assert plan.admit(articles[1].url, Hint(modified=NOW)).reason == "modified", "a signal needs no turn"
     left = plan.leftovers()
     assert [a.known.article_id for a in left] == [articles[5].article_id], "one left in the budget: most overdue"
-    assert plan.admit(articles[2].url) is None, "over budget"
+    assert plan.admit(articles[3].url) is None, "over budget"
     assert plan.admit(f"{BASE}/welt/neu-92000000.html") is not None, "new articles are never over budget"
+    assert planner("due", -1, *articles).admit(articles[0].url).reason == "due", "no budget: every due one"
     everything = planner("all", 0, *articles)
     assert len(everything.leftovers()) == len(articles)
 
