@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -181,3 +182,34 @@ def test_redis_url_passwords_stay_out_of_logs():
     assert redact("redis://:s3cret@cache:6379/0") == "redis://***@cache:6379/0"
     assert redact("redis://user:s3cret@cache/1") == "redis://***@cache/1"
     assert redact("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+def test_command_line_seeds_pushes_and_shows_a_sites_frontier(redis_url, server, keys, monkeypatch, capsys):
+    """`python -m crawler.distributed seed|push|status`, settings from the environment as in production."""
+    from crawler.distributed.__main__ import main
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert main(["status", "merkur"]) == 2
+    assert "REDIS_URL is not set" in capsys.readouterr().err
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("NEWSMON_REDIS_PREFIX", keys.prefix)
+    site = ["-a", "base_url=http://127.0.0.1:9"]
+    assert main(["seed", "merkur", *site]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{keys.site}: started run ") and "start requests queued" in out
+    seeded = server.zcard(keys.requests)
+    assert seeded > 0
+    assert main(["seed", "merkur", *site]) == 0
+    assert "a run is in progress; nothing queued" in capsys.readouterr().out
+    assert server.zcard(keys.requests) == seeded
+
+    url = "http://127.0.0.1:9/politik/artikel-90000001.html"
+    assert main(["push", "merkur", url, url, *site]) == 0
+    assert capsys.readouterr().out.startswith(f"{keys.site}: 1 of 2 URLs queued in run ")
+
+    assert main(["status", "merkur", *site]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["site"] == keys.site and status["run"]["by"].startswith("seed:")
+    assert status["queued"] == status["seen"] == seeded + 1
+    assert status["workers"] == {}
