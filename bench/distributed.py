@@ -22,7 +22,9 @@ first to the last request it answered (process start-up excluded; reported besid
 makes every answer wait, as a real publisher's do: on the local site with no delay a page costs the crawler
 far more CPU than its download, so the comparison with bare Scrapy measures newsmon's extraction and store. Duplicates:
 pages (robots.txt aside: each process reads it) fetched more than once. Lost: articles of the site not fetched or
-not stored. CPU: user+system seconds of the crawler processes. Load: the 1-minute load average before and after.
+not stored. CPU: user+system seconds of the crawler processes; server CPU: the same of the embedded database server
+and of redis-server during the configuration (where the rest of the time goes). Load: the 1-minute load average
+before and after.
 """
 
 from __future__ import annotations
@@ -120,10 +122,26 @@ def run_processes(commands: list[tuple[list[str], dict[str, str], Path]]) -> tup
     return wall, cpu, peaks
 
 
-def measure(name: str, site: Any, commands: list, db: Any | None, processes: int) -> dict[str, Any]:
+def cpu_of(pid: int | None) -> float:
+    """User+system CPU seconds of a running process (0 when there is none or it is gone)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    name: str, site: Any, commands: list, db: Any | None, processes: int, servers: dict[str, int | None]
+) -> dict[str, Any]:
+    """`servers`: pids of the embedded database and redis-server (None: not here, e.g. MONGO_URI)."""
     site.clear_requests()
     load_before = os.getloadavg()[0]
+    server_cpu = {name: cpu_of(pid) for name, pid in servers.items()}
     wall, cpu, peaks = run_processes(commands)
+    server_cpu = {name: round(cpu_of(pid) - server_cpu[name], 1) for name, pid in servers.items() if pid}
     records = [r for r in site.requests if r.path != "/robots.txt"]
     counts = collections.Counter(r.path for r in records)
     fetched_ok = {r.path for r in records if r.status == 200}
@@ -138,6 +156,7 @@ def measure(name: str, site: Any, commands: list, db: Any | None, processes: int
         "wall_s": round(wall, 1),
         "cpu_s": round(cpu, 1),
         "pages_per_cpu_s": round(len(records) / cpu, 1) if cpu else None,
+        "server_cpu_s": server_cpu,
         "duplicates": sum(n - 1 for n in counts.values() if n > 1),
         "not_fetched": len(articles - fetched_ok),
         "peak_rss_mb": peaks,
@@ -194,16 +213,19 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="newsmon-bench-dist-"))
     embedded = None
+    servers: dict[str, int | None] = {"database": None}
     mongo_uri = os.environ.get("MONGO_URI")
     if not mongo_uri:
         embedded = tmp / "embedded"
-        mongo_uri = ensure_embedded_server(embedded, port=0).uri
+        server = ensure_embedded_server(embedded, port=0)
+        mongo_uri, servers["database"] = server.uri, server.pid
     client: MongoClient = MongoClient(mongo_uri)
     site = LocalSite(n_articles=args.articles, seed=args.seed)
     results: list[dict[str, Any]] = []
     redis = LocalRedis(tmp / "redis")
     try:
         redis_url = redis.start()
+        servers["redis"] = redis.process.pid if redis.process else None
         with site.serve(port=0) as base_url:
             site.warm()
             if args.delay > 0:
@@ -218,22 +240,26 @@ def main() -> None:
             db_name = f"bench_dist_{uuid.uuid4().hex[:6]}"
             (tmp / "newsmon").mkdir()
             cmd = newsmon_command(base_url, tmp / "newsmon" / "crawl.log")
-            results.append(measure("newsmon", site, [(cmd, env_for(db_name, "newsmon"), PROJECT)], client[db_name], 1))
+            results.append(
+                measure("newsmon", site, [(cmd, env_for(db_name, "newsmon"), PROJECT)], client[db_name], 1, servers)
+            )
             urls = tmp / "urls.txt"
             urls.write_text("\n".join(base_url + r.path for r in site.requests if r.path != "/robots.txt"))
             client.drop_database(db_name)
 
             bare = [sys.executable, "-m", "scrapy", "runspider", str(Path(__file__).resolve()), "-a", f"urls={urls}",
                     *COMMON, "-s", "TELNETCONSOLE_ENABLED=False", "-s", f"LOG_FILE={tmp / 'bare.log'}"]  # fmt: skip
-            results.insert(0, measure("bare Scrapy", site, [(bare, dict(base_env), tmp)], None, 1))
+            results.insert(0, measure("bare Scrapy", site, [(bare, dict(base_env), tmp)], None, 1, servers))
             parsing = [*bare, "-a", "parse=lxml"]
-            results.insert(1, measure("bare Scrapy + lxml parse", site, [(parsing, dict(base_env), tmp)], None, 1))
+            results.insert(
+                1, measure("bare Scrapy + lxml parse", site, [(parsing, dict(base_env), tmp)], None, 1, servers)
+            )
             (tmp / "nostore").mkdir()
             cmd = newsmon_command(
                 base_url, tmp / "nostore" / "crawl.log", "-s", "ITEM_PIPELINES={}", "-s", "EXTENSIONS={}"
             )
             results.insert(
-                2, measure("newsmon, no store", site, [(cmd, env_for(db_name, "nostore"), PROJECT)], None, 1)
+                2, measure("newsmon, no store", site, [(cmd, env_for(db_name, "nostore"), PROJECT)], None, 1, servers)
             )
 
             for n in (int(x) for x in args.processes.split(",")):
@@ -248,7 +274,7 @@ def main() -> None:
                     commands.append(
                         (newsmon_command(base_url, tmp / name / "crawl.log"), env_for(db_name, name, **extra), PROJECT)
                     )
-                results.append(measure(f"newsmon, Redis, {n} process(es)", site, commands, client[db_name], n))
+                results.append(measure(f"newsmon, Redis, {n} process(es)", site, commands, client[db_name], n, servers))
                 client.drop_database(db_name)
     finally:
         redis.close()
@@ -271,13 +297,14 @@ def main() -> None:
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))
-    print("\n| config | processes | pages | crawl s | pages/s | vs bare | wall s | CPU s | pages/CPU s | duplicates "
-          "| lost | peak RSS MB | load before/after |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| config | processes | pages | crawl s | pages/s | vs bare | wall s | CPU s | pages/CPU s | database / "
+          "Redis CPU s | duplicates | lost | peak RSS MB | load before/after |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['config']} | {r['processes']} | {r['pages']} | {r['crawl_s']} | {r['pages_per_s']} | "
             f"{r['pages_per_s'] / bare_rate:.0%} | {r['wall_s']} | {r['cpu_s']} | {r['pages_per_cpu_s']} | "
+            f"{r['server_cpu_s'].get('database', '-')} / {r['server_cpu_s'].get('redis', '-')} | "
             f"{r['duplicates']} | {r.get('lost', '-')} | {', '.join(map(str, r['peak_rss_mb']))} | "
             f"{r['load_before']} / {r['load_after']} |"
         )
