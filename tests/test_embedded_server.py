@@ -92,6 +92,12 @@ def test_stop_ends_the_process_and_removes_state(data_dir: Path) -> None:
     assert stop_embedded_server(data_dir) is False
 
 
+def test_stop_on_a_data_dir_never_used_says_nothing_ran(tmp_path: Path) -> None:
+    missing = tmp_path / "never-used"
+    assert stop_embedded_server(missing) is False
+    assert not missing.exists(), "stopping creates nothing"
+
+
 def test_killed_server_leaves_stale_state_that_is_replaced(data_dir: Path) -> None:
     first = ensure_embedded_server(data_dir)
     with MongoClient(first.uri) as client:

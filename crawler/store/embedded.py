@@ -236,6 +236,8 @@ def _wait_until_up(
 def stop_embedded_server(data_dir: Path, timeout: float = 15.0) -> bool:
     """Stop the server of ``data_dir``: SIGTERM, wait, SIGKILL as a last resort. False if none ran."""
     data_dir = Path(data_dir).resolve()
+    if not data_dir.is_dir():
+        return False  # nothing was ever started there: nothing to stop, and no lock file to create
     with _start_lock(data_dir):
         state = _read_state(data_dir)
         server = _state_server(data_dir, state)
