@@ -222,6 +222,51 @@ OPTIONS: tuple[Option, ...] = (
         "Days a site found to need rendering is remembered (in the data dir); 0: for the run only.",
     ),
     Option(
+        "NEWSMON_REFRESH",
+        "NEWSMON_REFRESH",
+        "linked",
+        "Stored articles fetched again by a run without `-a refresh=`: `due` (the revisit policy), `linked` (every "
+        "one a listing, feed or sitemap links) or `all`. `newsmon schedule` runs `due`. See docs/scheduling.md.",
+    ),
+    Option(
+        "NEWSMON_REVISIT_INTERVALS",
+        "NEWSMON_REVISIT_INTERVALS",
+        "3h=15m, 1d=1h, 7d=3h, 30d=3d, *=30d",
+        "Revisit policy: `age=interval` pairs, youngest first (age since the article last changed); `*` for older.",
+    ),
+    Option(
+        "NEWSMON_REVISIT_BUDGET",
+        "NEWSMON_REVISIT_BUDGET",
+        500,
+        "Re-fetches of stored articles per run with `refresh=due` (signalled ones first, then the most overdue); "
+        "-1: no limit. New articles never count.",
+    ),
+    Option(
+        "NEWSMON_CONDITIONAL",
+        "NEWSMON_CONDITIONAL",
+        True,
+        "Conditional requests: stored ETag / Last-Modified sent with article re-fetches, listings, feeds and "
+        "sitemaps revalidated through an HTTP cache in the data dir; a `304` is neither parsed nor stored.",
+    ),
+    Option(
+        "NEWSMON_PROGRESS_INTERVAL",
+        "NEWSMON_PROGRESS_INTERVAL",
+        60.0,
+        "Seconds between progress lines in the log (0: none).",
+    ),
+    Option(
+        "NEWSMON_PROGRESS_LIVE",
+        "NEWSMON_PROGRESS_LIVE",
+        "auto",
+        "Live progress line on stderr: `auto` (when it is a terminal), `on` or `off`.",
+    ),
+    Option(
+        "NEWSMON_SCHEDULE",
+        "NEWSMON_SCHEDULE",
+        None,
+        "The TOML schedule `newsmon schedule` runs when not given `--config` (docs/scheduling.md).",
+    ),
+    Option(
         "REDIS_URL",
         "REDIS_URL",
         None,

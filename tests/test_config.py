@@ -34,6 +34,16 @@ def test_project_settings_are_polite_and_quiet():
     assert "newsmon" in settings.get("USER_AGENT")
 
 
+def test_documented_defaults_are_the_ones_the_code_uses():
+    from crawler.extensions.progress import LIVE_MODES
+    from crawler.revisit import DEFAULT_INTERVALS
+    from crawler.revisit_planner import DEFAULT_REFRESH
+
+    defaults = {opt.setting: opt.default for opt in OPTIONS}
+    assert defaults["NEWSMON_REVISIT_INTERVALS"] == DEFAULT_INTERVALS
+    assert defaults["NEWSMON_REFRESH"] == DEFAULT_REFRESH and defaults["NEWSMON_PROGRESS_LIVE"] in LIVE_MODES
+
+
 def test_readme_settings_table_is_current():
     assert settings_table() in README.read_text(encoding="utf-8"), "run `python -m crawler.config` and paste"
     assert len(OPTIONS) >= 5
