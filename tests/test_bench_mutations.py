@@ -4,18 +4,15 @@ the scoring counts a right field with a wrong class as a miss plus a false posit
 from __future__ import annotations
 
 import random
-import sys
 from pathlib import Path
 from typing import Any
 
+from bench import mutations
 from crawler.changes import compare_versions
 from crawler.changes.classify import damerau_levenshtein
 from crawler.extract.profiles import extract_article
 from crawler.localsite import LocalSite
 from crawler.normalize import normalize_article
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-import mutations
 
 
 def fetch(site: LocalSite, article: int) -> dict[str, Any]:

@@ -17,7 +17,7 @@ headline or a sentence added to the lead; the page, its ETag and its sitemap `la
 site) and a third crawl. Bytes are counted on the site's sockets (status lines, headers and bodies out,
 request lines and headers in), so a `304` costs what it really costs. Usage:
 
-    .venv/bin/python bench/incremental.py [--articles 200] [--edit-share 0.1] [--seed 6]
+    .venv/bin/python bench/recrawl.py [--articles 200] [--edit-share 0.1] [--seed 6]
         [--json bench/results/incremental.json] [--keep]
 """
 
