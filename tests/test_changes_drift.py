@@ -107,3 +107,22 @@ def test_observe_primitive_and_drifting() -> None:
     assert detector.drifting() == set()
     detector.observe("s", "2", "lead", True, True)
     assert detector.drifting() == {("s", "lead", "went_empty")}
+
+
+def test_a_modified_date_appearing_with_an_edit_is_the_edits_stamp_not_drift() -> None:
+    """A run of mostly edited articles (the revisit policy fetches only what changed): each edit brings its
+    modified date; released as edits. The same dates appearing on untouched articles are the template: drift."""
+    stamp = {"modified": "2026-12-01T10:00:00+00:00"}
+    detector = DriftDetector()
+    edited = [(article(i), {**article(i, headline=f"Neue Schlagzeile {i}"), **stamp}) for i in range(8)]
+    now = run(detector, "merkur.de", edited)
+    assert sorted(c.field for c in now) == ["headline"] * 8 + ["modified"] * 8, "released at once, none held"
+    outcome = detector.finish()
+    assert outcome.alerts == [] and outcome.suppressed == []
+
+    detector = DriftDetector()
+    untouched = [(article(i), {**article(i), **stamp}) for i in range(8)]
+    assert run(detector, "merkur.de", edited[:2] + untouched) != []
+    outcome = detector.finish()
+    assert [(a["field"], a["direction"], a["articles"]) for a in outcome.alerts] == [("modified", "appeared", 8)]
+    assert len(outcome.suppressed) == 8

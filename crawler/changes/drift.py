@@ -14,6 +14,11 @@ know the share, so nothing about presence can be decided early; but drift only e
   `max_held` in all (default 10,000). Past that, a flip is decided on the counts seen so far: suppressed if its
   pair already reads as drift, else released.
 
+Edit stamps: a `modified` date that appears (or goes) on an article whose text the newsroom edited in the same
+comparison is that edit's own stamp, not the template: it is neither counted nor held. Without this, a run that
+fetches mostly edited articles (the revisit policy re-fetches only what changed; a day of heavy updates) read
+"modified appeared on 15 of 15 articles" as drift and suppressed every one of those `modified` changes.
+
 Counts: a pair (site, field) drifts `went_empty` when, among the articles that had the field in their previous
 version, at least `min_articles` (default 5) were compared and a share >= `threshold` (default 0.5) lost it;
 `appeared` mirrors this over the articles that did not have it.
@@ -40,6 +45,8 @@ DEFAULT_THRESHOLD = 0.5
 DEFAULT_MAX_HELD = 10_000
 EXAMPLES = 5
 """Article ids named in a health alert."""
+EDIT_STAMPS = frozenset({"modified"})
+"""Fields a CMS sets because the article was edited: no drift evidence on an article with an editorial edit."""
 
 
 @dataclass
@@ -96,11 +103,15 @@ class DriftDetector:
             counts.flipped[direction].append(article_id)
             self._flips.setdefault((site, article_id), {})[name] = direction
 
-    def observe_versions(self, site: str, article_id: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
-        """Every field of an article: `observe` for each field either version has."""
+    def observe_versions(
+        self, site: str, article_id: str, old: Mapping[str, Any], new: Mapping[str, Any], edited: bool = False
+    ) -> None:
+        """Every field of an article: `observe` for each field either version has (but the `EDIT_STAMPS` of an
+        article with an editorial edit, `edited`)."""
         before, after = field_presence(old), field_presence(new)
         for name in sorted(before.keys() | after.keys()):
-            self.observe(site, article_id, name, before.get(name, False), after.get(name, False))
+            if not (edited and name in EDIT_STAMPS):
+                self.observe(site, article_id, name, before.get(name, False), after.get(name, False))
 
     # -- holding -----------------------------------------------------------------------------------------------
     def screen(
@@ -113,7 +124,9 @@ class DriftDetector:
         context: Any = None,
     ) -> list[FieldChange]:
         """Observe the article, hold its presence flips, return the changes to emit now."""
-        self.observe_versions(site, article_id, old, new)
+        changes = list(changes)
+        edited = any(change.editorial for change in changes)
+        self.observe_versions(site, article_id, old, new, edited=edited)
         return self.hold(site, article_id, changes, context)
 
     def hold(
