@@ -18,7 +18,7 @@ site) and a third crawl. Bytes are counted on the site's sockets (status lines, 
 request lines and headers in), so a `304` costs what it really costs. Usage:
 
     .venv/bin/python bench/recrawl.py [--articles 200] [--edit-share 0.1] [--seed 6]
-        [--json bench/results/incremental.json] [--keep]
+        [--json bench/results/recrawl.json] [--keep]
 """
 
 from __future__ import annotations
@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--edit-share", type=float, default=0.1, help="share of articles edited before the last crawl")
     parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--json", type=Path, default=PROJECT / "bench" / "results" / "incremental.json")
+    parser.add_argument("--json", type=Path, default=PROJECT / "bench" / "results" / "recrawl.json")
     parser.add_argument("--keep", action="store_true", help="keep the database and crawl logs")
     args = parser.parse_args(argv)
     started = time.perf_counter()
