@@ -45,12 +45,16 @@ from typing import Any
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from crawler.changes import compact
-from crawler.localsite import LocalSite
-from crawler.localsite.content import SECTIONS, ArticleSpec, Block
-from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
-
 PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
+
+from crawler.changes import compact  # noqa: E402
+from crawler.localsite import LocalSite  # noqa: E402
+from crawler.localsite.content import SECTIONS, ArticleSpec, Block  # noqa: E402
+from crawler.store.embedded import ensure_embedded_server, stop_embedded_server  # noqa: E402
+from tests.crawling import crawl_command  # noqa: E402
+
 SITE = "merkur.de"
 Fields = dict[str, Any]
 """What an edit may change: kicker, headline, teaser_headline, lead, body (list of Blocks), authors (list), image."""
@@ -775,16 +779,8 @@ def crawl(base_url: str, uri: str, db: Database, work: Path, articles: int) -> C
     benchmark stops: an article not fetched would count as a missed edit."""
     runs = {d["_id"] for d in db.crawl_runs.find({}, {"_id": 1})}
     log = work / f"crawl-{len(runs) + 1}.log"
-    env = {
-        **os.environ,
-        "MONGO_URI": uri,
-        "NEWSMON_MONGO_DB": db.name,
-        "NEWSMON_DATA_DIR": str(work / "data"),
-        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
-    }
-    command = [sys.executable, "-m", "scrapy", "crawl", "merkur", "-a", f"base_url={base_url}"]
-    command += ["-s", f"LOG_FILE={log}", "-s", "NEWSMON_STORE_FLUSH_SECONDS=0.2"]
-    command += ["-s", "NEWSMON_REVISIT=false", "-s", "NEWSMON_CONDITIONAL=false"]  # every article page, every crawl
+    # refresh=linked without validators: every article page, every crawl
+    command, env = crawl_command(base_url, uri, db.name, work / "data", log, "-s", "NEWSMON_CONDITIONAL=false")
     started = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=PROJECT, timeout=900, check=False)
     seconds = time.perf_counter() - started

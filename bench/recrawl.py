@@ -44,11 +44,15 @@ from typing import Any
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from crawler.localsite import LocalSite
-from crawler.localsite.server import SiteHandler
-from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
-
 PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
+
+from crawler.localsite import LocalSite  # noqa: E402
+from crawler.localsite.server import SiteHandler  # noqa: E402
+from crawler.store.embedded import ensure_embedded_server, stop_embedded_server  # noqa: E402
+from tests.crawling import crawl_command  # noqa: E402
+
 SITE = "merkur.de"
 ARTICLE = re.compile(r"-(\d{8})\.html$")
 ARMS: dict[str, tuple[str, ...]] = {
@@ -149,16 +153,7 @@ def crawl(site: LocalSite, base_url: str, uri: str, db: Database, work: Path, ar
     args = ARMS[arm] if phase != "first" or arm == "plain" else FIRST
     work.mkdir(parents=True, exist_ok=True)
     log = work / f"{phase}.log"
-    env = {
-        **os.environ,
-        "MONGO_URI": uri,
-        "NEWSMON_MONGO_DB": db.name,
-        "NEWSMON_DATA_DIR": str(work / "data"),
-        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
-    }
-    command = [sys.executable, "-m", "scrapy", "crawl", "merkur", "-a", f"base_url={base_url}"]
-    command += ["-s", f"LOG_FILE={log}", "-s", "NEWSMON_STORE_FLUSH_SECONDS=0.2", "-s", "AUTOTHROTTLE_ENABLED=False"]
-    command += list(args)
+    command, env = crawl_command(base_url, uri, db.name, work / "data", log, "-s", "AUTOTHROTTLE_ENABLED=False", *args)
     versions, changes = db.article_versions.count_documents({}), db.changes.count_documents({})
     site.clear_requests()
     WIRE.take()

@@ -12,23 +12,31 @@ from pymongo.database import Database
 PROJECT = Path(__file__).resolve().parent.parent
 
 
+def crawl_command(
+    base_url: str, mongo_uri: str, db_name: str, data_dir: Path, log: Path, *args: str, spider: str = "merkur"
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a `scrapy crawl` into database `db_name` (tests and benchmarks)."""
+    env = {
+        **os.environ,
+        "MONGO_URI": mongo_uri,
+        "NEWSMON_MONGO_DB": db_name,
+        "NEWSMON_DATA_DIR": str(data_dir),
+        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+    }
+    command = [sys.executable, "-m", "scrapy", "crawl", spider]
+    if spider != "news":
+        command += ["-a", f"base_url={base_url}"]
+    command += ["-s", f"LOG_FILE={log}", "-s", "NEWSMON_STORE_FLUSH_SECONDS=0.2", *args]
+    return command, env
+
+
 def crawl(
     base_url: str, mongo_uri: str, db: Database, tmp_path: Path, *args: str, wait: bool = True, spider: str = "merkur"
 ) -> subprocess.Popen | subprocess.CompletedProcess:
     """`scrapy crawl` into `db`; the spider gets `base_url` unless it reads it from a config."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "MONGO_URI": mongo_uri,
-        "NEWSMON_MONGO_DB": db.name,
-        "NEWSMON_DATA_DIR": str(tmp_path / "data"),
-        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
-    }
     log = tmp_path / f"crawl-{len(list(tmp_path.glob('crawl-*.log')))}.log"
-    command = [sys.executable, "-m", "scrapy", "crawl", spider]
-    if spider != "news":
-        command += ["-a", f"base_url={base_url}"]
-    command += ["-s", f"LOG_FILE={log}", "-s", "NEWSMON_STORE_FLUSH_SECONDS=0.2", *args]
+    command, env = crawl_command(base_url, mongo_uri, db.name, tmp_path / "data", log, *args, spider=spider)
     if not wait:
         return subprocess.Popen(command, env=env, cwd=PROJECT)
     done = subprocess.run(command, env=env, cwd=PROJECT, timeout=300, check=False)
