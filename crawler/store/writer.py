@@ -141,6 +141,18 @@ class BatchWriter:
                 oldest = time.monotonic()
             if flush:
                 flush.done.set()
+        self._replay_at_close()
+
+    def _replay_at_close(self) -> None:
+        """The run's last chance for what waits on disk, with every retry: a batch spooled behind an older one
+        while the database was coming back (its first answer after an outage can be a reset pooled connection)
+        is written now rather than at the next start, which may be days away."""
+        if not self.spool.files():
+            return
+        try:
+            self._replay_spool()
+        except Exception as exc:
+            logger.error("A spooled batch could not be replayed: %s", redact_text(f"{exc}", self.uri)[:300])
 
     def _write_or_spool(self, kind: str, docs: list[dict[str, Any]]) -> bool:
         """True when the batch reached the database (as documents or, if refused, as rejects)."""
