@@ -21,6 +21,7 @@ import pytest
 
 from crawler.extract.common import read_date
 from crawler.extract.profiles import extract_article, profile_for
+from crawler.fingerprint import CONTENT_FIELDS
 from crawler.items import ArticleItem
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -28,29 +29,7 @@ ARTICLES = "articles/fundus/de"
 UPDATE = os.environ.get("NEWSMON_UPDATE_EXPECTED") == "1"
 FETCHED_AT = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
 
-PINNED = (
-    "url",
-    "site",
-    "publisher_id",
-    "language",
-    "kicker",
-    "headline",
-    "headline_variants",
-    "lead",
-    "body",
-    "authors",
-    "agency",
-    "dateline",
-    "published",
-    "modified",
-    "section",
-    "breadcrumb",
-    "tags",
-    "images",
-    "paywall",
-    "word_count",
-    "extractor",
-)
+PINNED = ("url", "site", "publisher_id", "language", *CONTENT_FIELDS, "word_count", "extractor")
 """Fields pinned per page. `html_hash`, `fetched_at` and `fetched_url` are checked separately."""
 
 TYPES: dict[str, type | tuple[type, ...]] = {
