@@ -1,6 +1,7 @@
 """Article extractor for the IPPEN.MEDIA CMS (merkur.de, fr.de, tz.de, fnp.de, hna.de, deichstube.de, ...).
 
-Selectors are compiled once at the top, one per field, as in fundus' per-publisher parsers; the markup is read
+Selectors are declared once at the top, one per field, as in fundus' per-publisher parsers, and answered from one
+walk over the page (`crawler.extract.class_index`: lxml's CSSSelector cost more than the parse); the markup is read
 off real pages in ../shared/fixtures (`id-StoryElement-*` since about 2020, `id-Article-content-item-*` before).
 Metadata (dates with offset, canonical URL, tags, paywall) comes from `crawler.extract.metadata`, shared with the
 generic profile.
@@ -13,9 +14,9 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
-from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
+from crawler.extract.class_index import ClassIndex, ClassSelector
 from crawler.extract.common import (
     ExtractionError,
     agency_of,
@@ -37,30 +38,30 @@ __all__ = ["NAME", "ExtractionError", "extract_article", "is_ippen_page"]
 
 NAME = "ippen/1"
 
-STORY = CSSSelector("article.idjs-Story, .id-Story, article.id-Article, .id-Article-content")
-HEADLINE = CSSSelector("h1.id-StoryElement-headline, h1.id-Article-content-item-headline, h1")
-KICKER = CSSSelector(
+STORY = ClassSelector("article.idjs-Story, .id-Story, article.id-Article, .id-Article-content")
+HEADLINE = ClassSelector("h1.id-StoryElement-headline, h1.id-Article-content-item-headline, h1")
+KICKER = ClassSelector(
     ".id-StoryElement-kicker, .id-StoryElement-headline-kicker, .id-StoryElement-kicker-text, "
     ".id-Article-content-item-headline-kicker, .id-Story-kicker"
 )
-LEAD = CSSSelector("p.id-StoryElement-leadText, p.id-StoryElement-summary, .id-Article-content-item-summary")
-BODY = CSSSelector(
+LEAD = ClassSelector("p.id-StoryElement-leadText, p.id-StoryElement-summary, .id-Article-content-item-summary")
+BODY = ClassSelector(
     "p.id-StoryElement-paragraph, h2.id-StoryElement-crosshead, h3.id-StoryElement-crosshead, "
     "ul.id-StoryElement-list, ol.id-StoryElement-list, blockquote.id-StoryElement-quote, "
     ".id-StoryElement-quote, p.id-Article-content-item-paragraph, .id-Article-content-item-headline-text, "
     "ul.id-Article-content-item-list, ol.id-Article-content-item-list"
 )
-AUTHORS = CSSSelector(
+AUTHORS = ClassSelector(
     ".id-StoryElement-authors a, .id-Story-authors a, .id-StoryElement-authors-name, .id-Article-content-item-author a"
 )
-AUTHORS_TEXT = CSSSelector(".id-StoryElement-authors, .id-Story-authors, .id-Article-content-item-author")
-BREADCRUMB = CSSSelector("ol.id-DonaldBreadcrumb li a, .id-Breadcrumb-item a")
-TIME = CSSSelector(".id-StoryElement-timestamp time, .id-Story-timestamp time, time")
-FIGURE = CSSSelector(
+AUTHORS_TEXT = ClassSelector(".id-StoryElement-authors, .id-Story-authors, .id-Article-content-item-author")
+BREADCRUMB = ClassSelector("ol.id-DonaldBreadcrumb li a, .id-Breadcrumb-item a")
+TIME = ClassSelector(".id-StoryElement-timestamp time, .id-Story-timestamp time, time")
+FIGURE = ClassSelector(
     "figure.id-StoryElement-image, figure.id-Article-content-item-image, figure.id-StoryElement-intestitialLink-image"
 )
-CAPTION = CSSSelector("figcaption, .id-StoryElement-image-caption")
-PAYWALL = CSSSelector(".id-StoryElement-paywall, .id-Paywall, .idjs-paywall, .id-StoryElement-paywallHint")
+CAPTION = ClassSelector("figcaption, .id-StoryElement-image-caption")
+PAYWALL = ClassSelector(".id-StoryElement-paywall, .id-Paywall, .idjs-paywall, .id-StoryElement-paywallHint")
 FURNITURE = re.compile(
     r"id-Recommendation|id-Comments|id-Newsletter|id-StoryElement-factBox|id-StoryElement-embed|id-Teaser|"
     r"id-StoryElement-intestitialLink|id-StoryElement-interactionBar|id-Story-interactionBar|newsletter",
@@ -123,16 +124,16 @@ def _block(el: HtmlElement) -> Block | None:
     return Block(kind=kind, text=text)
 
 
-def _images(story: HtmlElement, url: str, lead_image: str | None) -> list[Image]:
+def _images(index: ClassIndex, story: HtmlElement, url: str, lead_image: str | None) -> list[Image]:
     """Story images (figures and photo-gallery links) with caption, credit (after `©`) and alt text; the page's
     og:image only when the story has no figure."""
     images: list[Image] = []
-    for fig in FIGURE(story):
+    for fig in index.select(FIGURE, story):
         img = next(fig.iter("img"), None)
         src = (img.get("src") or img.get("data-src")) if img is not None else None
         if not src:
             continue
-        cap = CAPTION(fig)
+        cap = index.select(CAPTION, fig)
         caption = clean(cap[0].text_content()) if cap else None
         credit = None
         if caption:
@@ -161,37 +162,38 @@ def _extract(html: str, url: str, site: str, fetched_at: datetime | None) -> Art
     meta = read_metadata(root, url)
     share = _share_title(root)
     strip_furniture_tags(root)
-    stories = STORY(root)
+    index = ClassIndex(root)
+    stories = index.select(STORY, root)
     story = stories[0] if stories else root
-    h1_els = HEADLINE(story) or HEADLINE(root)
+    h1_els = index.select(HEADLINE, story) or index.select(HEADLINE, root)
     h1_el = h1_els[0] if h1_els else None
     h1 = clean(h1_el.text_content()) if h1_el is not None else None
     headline = h1 or meta.ld_headline or meta.og_title
     if not headline:
         raise ExtractionError("no headline")
-    lead_els = LEAD(story)
+    lead_els = index.select(LEAD, story)
     lead = clean(lead_els[0].text_content()) if lead_els else None
-    body = [b for b in (_block(el) for el in BODY(story) if not _in_furniture(el)) if b is not None]
+    body = [b for b in (_block(el) for el in index.select(BODY, story) if not _in_furniture(el)) if b is not None]
     while body and body[-1].kind == "crosshead":
         body.pop()
     if not any(b.kind != "crosshead" for b in body):
         raise ExtractionError("empty body")
 
-    byline = [clean(a.text_content()) or "" for a in AUTHORS(story)]
+    byline = [clean(a.text_content()) or "" for a in index.select(AUTHORS, story)]
     if not any(byline):
-        byline = [clean(el.text_content()) or "" for el in AUTHORS_TEXT(story)]
+        byline = [clean(el.text_content()) or "" for el in index.select(AUTHORS_TEXT, story)]
     authors = split_authors(byline) or split_authors(meta.ld_authors)
 
     published = meta.published
     if published is None or not published.has_time:
-        for el in TIME(story):
+        for el in index.select(TIME, story):
             when = read_date(el.get("datetime"))
             if when is not None:
                 published = when
                 break
 
-    breadcrumb = [t for t in (clean(a.text_content()) for a in BREADCRUMB(root)) if t] or meta.breadcrumb
-    kicker_els = KICKER(story)
+    breadcrumb = [t for t in (clean(a.text_content()) for a in index.select(BREADCRUMB, root)) if t] or meta.breadcrumb
+    kicker_els = index.select(KICKER, story)
     paragraphs = [b.text for b in body if b.kind == "paragraph"]
     last_words = re.findall(r"\b(\w[\w-]*)\W*$", paragraphs[-1]) if paragraphs else []
     canonical = meta.canonical or url
@@ -219,8 +221,8 @@ def _extract(html: str, url: str, site: str, fetched_at: datetime | None) -> Art
         breadcrumb=breadcrumb,
         section=breadcrumb[1] if len(breadcrumb) > 1 else meta.section,  # [0] is the homepage ("Startseite")
         tags=meta.tags,
-        images=_images(story, url, meta.image),
-        paywall=meta.paywall or bool(PAYWALL(story)),
+        images=_images(index, story, url, meta.image),
+        paywall=meta.paywall or bool(index.select(PAYWALL, story)),
         word_count=word_count(([lead] if lead else []) + [b.text for b in body]),
         html_hash=html_hash(html),
         extractor=NAME,

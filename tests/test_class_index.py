@@ -1,0 +1,56 @@
+"""`ClassIndex` answers exactly what lxml's CSSSelector answers, on every real page and the local site's pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml.cssselect import CSSSelector
+
+from crawler.extract import ippen
+from crawler.extract.class_index import ClassIndex, ClassSelector
+from crawler.extract.common import parse_html, strip_furniture_tags
+from crawler.localsite import LocalSite
+
+SELECTORS = {name: value for name, value in vars(ippen).items() if isinstance(value, ClassSelector)}
+
+
+def pages(fixtures_dir: Path) -> list[str]:
+    files = sorted((fixtures_dir / "articles").rglob("*.html")) + sorted((fixtures_dir / "listings").glob("*.html"))
+    real = [path.read_text(encoding="utf-8", errors="replace") for path in files]
+    site = LocalSite(n_articles=6, seed=3)
+    local = [site.respond(path).body.decode("utf-8") for path in ["/", "/politik/", *(a.path for a in site.articles)]]
+    return real + local
+
+
+def test_every_ippen_selector_matches_lxml_on_every_page_and_subtree(fixtures_dir: Path) -> None:
+    assert {"STORY", "BODY", "KICKER", "BREADCRUMB"} <= set(SELECTORS)
+    compared = 0
+    for html in pages(fixtures_dir):
+        root = parse_html(html)
+        strip_furniture_tags(root)
+        index = ClassIndex(root)
+        scopes = [root, *CSSSelector(ippen.STORY.css)(root), *CSSSelector(ippen.FIGURE.css)(root)]
+        for scope in scopes:
+            for name, selector in SELECTORS.items():
+                assert index.select(selector, scope) == CSSSelector(selector.css)(scope), (name, scope.tag)
+                compared += 1
+    assert compared > 500, "the real pages were read"
+
+
+@pytest.mark.parametrize("css", ["a > b", ".a.b", "[href]", "div:first-child", "#main", ".a ~ p", "p.a .b"])
+def test_css_outside_the_subset_is_refused_when_built(css: str) -> None:
+    with pytest.raises(ValueError, match="supported subset"):
+        ClassSelector(css)
+
+
+def test_nested_matches_and_descendant_chains_in_document_order() -> None:
+    root = parse_html(
+        "<html><body><ol class='crumbs x'><li><a>1</a><span><a>2</a></span></li><li class='crumbs'><a>3</a></li></ol>"
+        "<div class='x'><p class='x'>4</p></div><a>5</a></body></html>"
+    )
+    index = ClassIndex(root)
+    assert [a.text for a in index.select(ClassSelector("ol.crumbs li a, .crumbs a"), root)] == ["1", "2", "3"]
+    assert [e.tag for e in index.select(ClassSelector(".x"), root)] == ["ol", "div", "p"]
+    div = root.find(".//div")
+    assert [e.tag for e in index.select(ClassSelector(".x, a"), div)] == ["div", "p"], "the scope itself is included"
