@@ -13,6 +13,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
+from crawler.store.connection import redact_text
 from crawler.store.runs import settle_dead_runs
 from crawler.store.runtime import StoreRuntime
 
@@ -75,7 +76,11 @@ class CrawlRunRecorder:
         # not only by `newsmon schedule`, so an ad-hoc crawl killed by hand does not stay `running` forever.
         settling = deferToThread(settle_dead_runs, self.runtime.db, self.host)
         settling.addCallback(self._settled)
-        settling.addErrback(lambda failure: logger.warning("Could not settle dead runs: %s", failure.value))
+        settling.addErrback(
+            lambda failure: logger.warning(
+                "Could not settle dead runs: %s", redact_text(str(failure.value), self.runtime.uri)[:300]
+            )
+        )
 
     @staticmethod
     def _settled(run_ids: list[str]) -> None:
