@@ -26,14 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -42,17 +38,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pymongo import MongoClient
 from pymongo.database import Database
 
 PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
+from bench.harness import machine, run_and_write, scratch_store  # noqa: E402
 from crawler.changes import compact  # noqa: E402
 from crawler.localsite import LocalSite  # noqa: E402
 from crawler.localsite.content import SECTIONS, ArticleSpec, Block  # noqa: E402
-from crawler.store.embedded import ensure_embedded_server, stop_embedded_server  # noqa: E402
 from tests.crawling import crawl_command  # noqa: E402
 
 SITE = "merkur.de"
@@ -981,12 +976,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     site = LocalSite(n_articles=args.articles, seed=args.seed)
     plans = make_plans(site, rng, args.edit_share, args.noise_share)
     prepared = apply_setup(site, plans)
-    work = Path(tempfile.mkdtemp(prefix="newsmon-mutations-"))
-    server = ensure_embedded_server(work / "db", port=0)
-    client: MongoClient = MongoClient(server.uri, tz_aware=True)
-    db = client["newsmon_mutations"]
     crawls: dict[str, Crawl] = {}
-    try:
+    with scratch_store("newsmon-mutations-", args.keep) as (work, server, client):
+        db = client["newsmon_mutations"]
         with site.serve(port=0) as base_url:
             crawls["baseline"] = crawl(base_url, server.uri, db, work, len(plans))
             stored = db.articles.count_documents({})
@@ -1008,18 +1000,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         unchanged = {name: len(by_run[crawls[name].run_id]) for name in ("unchanged", "unchanged after edits")}
         unchanged["new versions on the unchanged re-crawl"] = new_versions
         result = score(plans, by_run[crawls["edited"].run_id])
-    finally:
-        client.close()
-        stop_embedded_server(work / "db")
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     text = report(plans, result, crawls, unchanged)
     print(text)
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores",
+        "machine": machine(),
         "args": vars(args),
         "articles": len(plans),
         "prepared_before_baseline": prepared,
@@ -1057,11 +1042,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=PROJECT / "bench" / "results" / "mutations.json")
     parser.add_argument("--keep", action="store_true", help="keep the database and crawl logs")
     args = parser.parse_args(argv)
-    started = time.perf_counter()
-    out = run(args)
-    out["seconds"] = round(time.perf_counter() - started, 1)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    out = run_and_write(run, args)
     if out["misses"] or out["false_positives"]:
         print("\nmisses:", *(json.dumps(m, ensure_ascii=False) for m in out["misses"][:20]), sep="\n")
         print("\nfalse positives:", *(json.dumps(m, ensure_ascii=False) for m in out["false_positives"][:20]), sep="\n")

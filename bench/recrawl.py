@@ -24,15 +24,11 @@ request lines and headers in), so a `304` costs what it really costs. Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -41,16 +37,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pymongo import MongoClient
 from pymongo.database import Database
 
 PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
+from bench.harness import machine, run_and_write, scratch_store  # noqa: E402
 from crawler.localsite import LocalSite  # noqa: E402
 from crawler.localsite.server import SiteHandler  # noqa: E402
-from crawler.store.embedded import ensure_embedded_server, stop_embedded_server  # noqa: E402
 from tests.crawling import crawl_command  # noqa: E402
 
 SITE = "merkur.de"
@@ -280,39 +275,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(f"incremental:{args.seed}")
     site = LocalSite(n_articles=args.articles, seed=args.seed)
     site.conditional = True
-    work = Path(tempfile.mkdtemp(prefix="newsmon-incremental-"))
-    server = ensure_embedded_server(work / "db", port=0)
-    client: MongoClient = MongoClient(server.uri, tz_aware=True)
     crawls: dict[str, dict[str, Crawl]] = {arm: {} for arm in ARMS}
     edits: dict[str, dict[str, Any]] = {}
     edited: dict[int, str] = {}
     load = os.getloadavg()[0]
-    try:
-        with site.serve(port=0) as base_url:
-            site._server.RequestHandlerClass = CountingHandler  # count the bytes on the sockets
-            for phase in ("first", "unchanged", "edited"):
+    with scratch_store("newsmon-incremental-", args.keep) as (work, server, client), site.serve(port=0) as base_url:
+        site._server.RequestHandlerClass = CountingHandler  # count the bytes on the sockets
+        for phase in ("first", "unchanged", "edited"):
+            if phase == "edited":
+                edited = edit(site, args.edit_share, rng)
+            for arm in ARMS:
+                db = client[f"newsmon_incremental_{arm}"]
+                since = max((c["seq"] for c in db.changes.find({}, {"seq": 1})), default=0)
+                crawls[arm][phase] = crawl(site, base_url, server.uri, db, work / arm, arm, phase)
+                if phase == "first" and db.articles.count_documents({}) != args.articles:
+                    sys.exit(f"{arm}: the first crawl stored {db.articles.count_documents({})} articles")
                 if phase == "edited":
-                    edited = edit(site, args.edit_share, rng)
-                for arm in ARMS:
-                    db = client[f"newsmon_incremental_{arm}"]
-                    since = max((c["seq"] for c in db.changes.find({}, {"seq": 1})), default=0)
-                    crawls[arm][phase] = crawl(site, base_url, server.uri, db, work / arm, arm, phase)
-                    if phase == "first" and db.articles.count_documents({}) != args.articles:
-                        sys.exit(f"{arm}: the first crawl stored {db.articles.count_documents({})} articles")
-                    if phase == "edited":
-                        edits[arm] = found(db, edited, since)
-    finally:
-        client.close()
-        stop_embedded_server(work / "db")
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+                    edits[arm] = found(db, edited, since)
     text = report(crawls, edits, args.articles)
     print(text)
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores",
+        "machine": machine(),
         "load_at_start": round(load, 2),
         "args": vars(args),
         "arms": {arm: " ".join(a) for arm, a in ARMS.items()},
@@ -335,11 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=PROJECT / "bench" / "results" / "recrawl.json")
     parser.add_argument("--keep", action="store_true", help="keep the database and crawl logs")
     args = parser.parse_args(argv)
-    started = time.perf_counter()
-    out = run(args)
-    out["seconds"] = round(time.perf_counter() - started, 1)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    out = run_and_write(run, args)
     print(f"\n{out['seconds']} s; JSON: {args.json}")
     return 0
 
