@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import json
 import os
 import platform
@@ -47,6 +48,11 @@ from typing import Any
 import scrapy
 
 PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:  # also when Scrapy loads this file as the bare spider (runspider)
+    sys.path.insert(0, str(PROJECT))
+
+from bench.procstat import cpu_seconds, rss_kib  # noqa: E402
+
 GOAL = 0.7
 """newsmon in one process at >= 70% of bare Scrapy's pages/s (issue 10)."""
 COMMON = [
@@ -93,12 +99,8 @@ class PeakRss:
     def _run(self) -> None:
         while not self._stop.wait(0.2):
             for pid in self.pids:
-                try:
-                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                        if line.startswith("VmRSS:"):
-                            self.peak[pid] = max(self.peak[pid], int(line.split()[1]) // 1024)
-                except (FileNotFoundError, ProcessLookupError):
-                    pass
+                with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                    self.peak[pid] = max(self.peak[pid], (rss_kib(pid) or 0) // 1024)
 
     def stop(self) -> list[int]:
         self._stop.set()
@@ -127,10 +129,9 @@ def cpu_of(pid: int | None) -> float:
     if pid is None:
         return 0.0
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return cpu_seconds(pid)
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(

@@ -24,6 +24,7 @@ import os
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -35,8 +36,13 @@ from typing import Any
 from pymongo import MongoClient, ReturnDocument, UpdateOne
 from pymongo.database import Database
 
-from crawler.store import schema
-from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
+PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
+
+from bench.procstat import cpu_seconds, rss_kib  # noqa: E402
+from crawler.store import schema  # noqa: E402
+from crawler.store.embedded import ensure_embedded_server, stop_embedded_server  # noqa: E402
 
 SITES = ("merkur.de", "fr.de", "tz.de", "hna.de")
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -194,20 +200,12 @@ def db_bytes(data_dir: Path) -> int:
     return sum(p.stat().st_size for p in (data_dir / "db").glob("*") if p.is_file())
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process: throughput per CPU second does not depend on what else runs."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def rss_mb(pid: int) -> float | None:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
+        kib = rss_kib(pid)
     except OSError:
         return None
-    return None
+    return round(kib / 1024, 1) if kib is not None else None
 
 
 def grow(label: str, stock: bool, max_docs: int, step: int, batch: int, step_timeout: float, runs: int) -> dict:
