@@ -11,16 +11,20 @@ from crawler.consumers import commands as consumers
 
 
 def _db(args: argparse.Namespace) -> int:
+    from crawler.store.connection import redact_uri, resolve_uri
     from crawler.store.embedded import embedded_status, ensure_embedded_server, stop_embedded_server
 
     settings = load_settings()
+    if args.action == "uri":  # the one place a consumer gets the URI with its credentials
+        print(resolve_uri(settings))
+        return 0
     if settings.get("MONGO_URI"):
         print("MONGO_URI is set: newsmon uses that MongoDB; the embedded server is not involved.")
         return 0 if args.action == "status" else 2
     directory = data_dir(settings)
     if args.action == "start":
         server = ensure_embedded_server(directory, port=settings.getint("NEWSMON_EMBEDDED_PORT"))
-        print(f"embedded database running: {server.uri} (pid {server.pid}, data {directory})")
+        print(f"embedded database running: {redact_uri(server.uri)} (pid {server.pid}, data {directory})")
     elif args.action == "stop":
         stopped = stop_embedded_server(directory)
         print("embedded database stopped" if stopped else "embedded database was not running")
@@ -29,7 +33,7 @@ def _db(args: argparse.Namespace) -> int:
         if server is None:
             print(f"embedded database not running (data {directory})")
             return 1
-        print(f"embedded database running: {server.uri} (pid {server.pid}, data {directory})")
+        print(f"embedded database running: {redact_uri(server.uri)} (pid {server.pid}, data {directory})")
     return 0
 
 
@@ -204,8 +208,17 @@ def build_parser() -> argparse.ArgumentParser:
     consumers.add_serve_arguments(serve)
     serve.set_defaults(func=consumers.serve_command)
 
-    db = sub.add_parser("db", help="manage the embedded database (when MONGO_URI is unset)")
-    db.add_argument("action", choices=("start", "stop", "status"))
+    db = sub.add_parser(
+        "db",
+        help="manage the embedded database (when MONGO_URI is unset); `db uri` prints its URI",
+        description="start, stop or show the embedded database. `uri` prints the URI newsmon uses (the embedded "
+        "server's, started if needed, or MONGO_URI) WITH ITS CREDENTIALS, for consumers and drivers: keep it private.",
+    )
+    db.add_argument(
+        "action",
+        choices=("start", "stop", "status", "uri"),
+        help="uri: print the full connection URI including user and password (a secret)",
+    )
     db.set_defaults(func=_db)
     return parser
 

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from crawler.revisit import parse_duration
+from crawler.store.private import private_dir, private_opener
 
 logger = logging.getLogger(__name__)
 
@@ -208,8 +209,8 @@ class Scheduler:
     # -- the loop --------------------------------------------------------------------------------------------------
     def run(self, once: bool = False) -> int:
         """Until SIGINT/SIGTERM (or, with `once`, until every job ran once). Returns the exit code: 0."""
-        self.lock_dir.mkdir(parents=True, exist_ok=True)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.lock_dir)
+        private_dir(self.log_dir)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         logger.info(
             "Scheduling %d job(s): %s",
@@ -247,7 +248,7 @@ class Scheduler:
             self._launch(job)
 
     def _launch(self, job: Job) -> None:
-        lock = (self.lock_dir / f"{job.key}.lock").open("a+")
+        lock = open(self.lock_dir / f"{job.key}.lock", "a+", opener=private_opener)  # noqa: SIM115 - kept by the run
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -258,7 +259,7 @@ class Scheduler:
         started = datetime.now(UTC)
         log = self.log_dir / f"{job.key}-{started:%Y%m%dT%H%M%S}.log"
         command = self.command(job, log)
-        with log.open("ab") as out:
+        with open(log, "ab", opener=private_opener) as out:
             process = subprocess.Popen(
                 command,
                 env=self.env,

@@ -5,14 +5,22 @@ process and talks to it over TCP exactly as to MongoDB. One server per data dir 
 consumer and CLI call: :func:`ensure_embedded_server` reuses a live one and otherwise starts one, under a
 file lock so that two crawls starting at once start only one server. The server outlives its starter on
 purpose (the next run reuses it); :func:`stop_embedded_server` ends it.
+
+The server is private to its owner: the data dir is 0700 (:mod:`crawler.store.private`), and the server
+refuses every client without the data dir's credentials (SCRAM-SHA-256), generated at the first start into
+``credentials.json`` (0600). :attr:`EmbeddedServer.uri` carries them; it is the one URI newsmon hands out
+(``newsmon db uri``, :func:`crawler.store.connection.resolve_uri`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
+import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -20,9 +28,14 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
+
+from crawler.store.private import private_dir, private_opener
+
+logger = logging.getLogger(__name__)
 
 # Mirrors crawler.store.embedded_server; repeated so that this module never imports mongoeco.
 STATE_FILE = "server.json"
@@ -30,6 +43,9 @@ LOG_FILE = "server.log"
 START_LOCK_FILE = "start.lock"
 SERVER_LOCK_FILE = "server.lock"  # held (flock) by the server for its whole life
 HOST = "127.0.0.1"
+CREDENTIALS_FILE = "credentials.json"
+USER = "newsmon"
+AUTH_MECHANISM = "SCRAM-SHA-256"  # mongoeco's SCRAM-SHA-1 lacks MongoDB's MD5 pre-hash; PLAIN sends the password
 
 
 class EmbeddedServerError(RuntimeError):
@@ -41,11 +57,77 @@ class EmbeddedServer:
     pid: int
     port: int
     data_dir: Path
-    uri: str
+    auth: bool = True
+    """False for a server started by a newsmon from before credentials (it takes any client)."""
+
+    @property
+    def uri(self) -> str:
+        """The URI with the data dir's credentials: for newsmon's clients and for consumers."""
+        if not self.auth:
+            _warn_open_server(self.data_dir, self.pid)
+            return _uri(self.port)
+        credentials = read_credentials(self.data_dir)
+        if credentials is None:
+            raise EmbeddedServerError(
+                f"the embedded server of {self.data_dir} wants credentials: no {CREDENTIALS_FILE}"
+            )
+        return _uri(self.port, credentials)
 
 
-def _uri(port: int) -> str:
-    return f"mongodb://{HOST}:{port}/?directConnection=true"
+@dataclass(frozen=True)
+class Credentials:
+    user: str
+    password: str = dataclasses.field(repr=False)
+
+
+def _uri(port: int, credentials: Credentials | None = None) -> str:
+    if credentials is None:
+        return f"mongodb://{HOST}:{port}/?directConnection=true"
+    userinfo = f"{quote(credentials.user, safe='')}:{quote(credentials.password, safe='')}"
+    return f"mongodb://{userinfo}@{HOST}:{port}/?directConnection=true&authSource=admin&authMechanism={AUTH_MECHANISM}"
+
+
+def read_credentials(data_dir: Path) -> Credentials | None:
+    """The data dir's database user, or None before the first start of a server on it."""
+    path = Path(data_dir) / CREDENTIALS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except PermissionError:
+        raise EmbeddedServerError(f"{path} is not readable: the data dir belongs to another user") from None
+    except (OSError, ValueError) as exc:
+        raise EmbeddedServerError(f"{path} is unreadable ({exc}); delete it and restart the server") from None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) and data[k] for k in ("user", "password")):
+        raise EmbeddedServerError(f"{path} has no user and password; delete it and restart the server")
+    return Credentials(data["user"], data["password"])
+
+
+def ensure_credentials(data_dir: Path) -> Credentials:
+    """The data dir's credentials, generated on first use (a random 256-bit password, file 0600).
+
+    Written to a temporary file and hard-linked into place, so two starters at once agree on one password
+    (the second link fails and that starter reads the winner's file).
+    """
+    data_dir = private_dir(Path(data_dir))
+    found = read_credentials(data_dir)
+    if found is not None:
+        return found
+    tmp = data_dir / f".{CREDENTIALS_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    with open(tmp, "x", encoding="utf-8", opener=private_opener) as handle:
+        json.dump({"user": USER, "password": secrets.token_urlsafe(32)}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(tmp, data_dir / CREDENTIALS_FILE)
+        logger.info("Generated the embedded database's credentials in %s", data_dir / CREDENTIALS_FILE)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    created = read_credentials(data_dir)
+    assert created is not None
+    return created
 
 
 # Servers this process started. Holding the Popen objects keeps them from warning "still running" when
@@ -89,11 +171,12 @@ def _server_lock_held(data_dir: Path) -> bool:
 
 
 def _ping(port: int, timeout: float = 2.0) -> bool:
+    """The server answers: `hello` needs no credentials (as on MongoDB), so this never authenticates."""
     client: MongoClient = MongoClient(
         _uri(port), serverSelectionTimeoutMS=int(timeout * 1000), connectTimeoutMS=int(timeout * 1000)
     )
     try:
-        client.admin.command("ping")
+        client.admin.command("hello")
     except PyMongoError:
         return False
     finally:
@@ -115,7 +198,22 @@ def _state_server(data_dir: Path, state: dict[str, object] | None) -> EmbeddedSe
     pid, port = state.get("pid"), state.get("port")
     if not isinstance(pid, int) or not isinstance(port, int):
         return None
-    return EmbeddedServer(pid=pid, port=port, data_dir=data_dir, uri=_uri(port))
+    return EmbeddedServer(pid=pid, port=port, data_dir=data_dir, auth=state.get("auth") is True)
+
+
+_warned_open: set[tuple[Path, int]] = set()
+
+
+def _warn_open_server(data_dir: Path, pid: int) -> None:
+    """A server started by a newsmon from before credentials: it works, but any local user can query it."""
+    if (data_dir, pid) not in _warned_open:
+        _warned_open.add((data_dir, pid))
+        logger.warning(
+            "The embedded server (pid %d) of %s was started without credentials and accepts any local client; "
+            "restart it (`newsmon db stop`) to make it private",
+            pid,
+            data_dir,
+        )
 
 
 def embedded_status(data_dir: Path) -> EmbeddedServer | None:
@@ -134,7 +232,7 @@ def _alive(data_dir: Path, server: EmbeddedServer) -> bool:
 @contextlib.contextmanager
 def _start_lock(data_dir: Path) -> Iterator[None]:
     """Serialise starters across processes; released by the kernel even if the holder is killed."""
-    with open(data_dir / START_LOCK_FILE, "a+", encoding="utf-8") as handle:
+    with open(data_dir / START_LOCK_FILE, "a+", encoding="utf-8", opener=private_opener) as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -167,8 +265,7 @@ def ensure_embedded_server(
     on to a newly started server (e.g. ``["--stock"]`` for benchmarks). Raises
     :class:`EmbeddedServerError` with the tail of ``server.log`` if the server does not come up.
     """
-    data_dir = Path(data_dir).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_dir(Path(data_dir).resolve())
     running = embedded_status(data_dir)
     if running is not None:
         return running
@@ -180,7 +277,8 @@ def ensure_embedded_server(
             # Alive but not (yet) answering: a server that is still starting or busy. Wait for it.
             return _wait_until_up(data_dir, None, timeout, expect_pid=server.pid)
         _clear_stale_state(data_dir, state)
-        with open(data_dir / LOG_FILE, "ab") as log:
+        ensure_credentials(data_dir)
+        with open(data_dir / LOG_FILE, "ab", opener=private_opener) as log:
             process = subprocess.Popen(
                 [
                     sys.executable,

@@ -8,10 +8,14 @@ only, over one SQLite file, with newsmon's insert fast path applied (:mod:`crawl
 Layout of ``DIR``::
 
     db/newsmon.sqlite3   the data (SQLite, WAL mode)
-    server.json          {pid, port, started_at, mongoeco_version, fastpath}: written atomically only once
+    credentials.json     {user, password}: the only user the server accepts (SCRAM-SHA-256), made at first start
+    server.json          {pid, port, started_at, mongoeco_version, fastpath, auth}: written atomically only once
                          the port is listening, removed on clean shutdown
     server.lock          flock held for the server's lifetime: one server per data dir
     server.log           stdout/stderr of the detached process (opened by the starter)
+
+The process runs with umask 077 and tightens a data dir left with looser modes, so the directory is 0700 and
+every file in it 0600 (:mod:`crawler.store.private`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 from typing import IO
+
+from crawler.store.private import private_dir, tighten_tree
 
 log = logging.getLogger("newsmon.embedded_server")
 
@@ -80,10 +86,12 @@ async def serve(data_dir: Path, port: int, *, fastpath: bool = True) -> None:
     import mongoeco
     from mongoeco.engines.sqlite import SQLiteEngine
     from mongoeco.wire import AsyncMongoEcoProxyServer
+    from mongoeco.wire.auth import WireAuthUser
 
     from crawler.store import mongoeco_fastpath
+    from crawler.store.embedded import AUTH_MECHANISM, ensure_credentials
 
-    db_path(data_dir).parent.mkdir(parents=True, exist_ok=True)
+    private_dir(db_path(data_dir).parent)
     applied = mongoeco_fastpath.apply() if fastpath else False
     if applied:
         # Indexes created by earlier runs (or by a stock run) get their shadow indexes before serving.
@@ -98,7 +106,14 @@ async def serve(data_dir: Path, port: int, *, fastpath: bool = True) -> None:
 
     state_path = data_dir / STATE_FILE
     engine = SQLiteEngine(str(db_path(data_dir)))
-    async with AsyncMongoEcoProxyServer(engine=engine, host=HOST, port=port) as server:
+    credentials = ensure_credentials(data_dir)
+    owner = WireAuthUser(
+        credentials.user,
+        credentials.password,
+        mechanisms=(AUTH_MECHANISM,),
+        roles=({"role": "root", "db": "admin"},),
+    )
+    async with AsyncMongoEcoProxyServer(engine=engine, host=HOST, port=port, auth_users=(owner,)) as server:
         address = server.address
         write_json_atomic(
             state_path,
@@ -108,6 +123,7 @@ async def serve(data_dir: Path, port: int, *, fastpath: bool = True) -> None:
                 "started_at": dt.datetime.now(dt.UTC).isoformat(),
                 "mongoeco_version": mongoeco.__version__,
                 "fastpath": applied,
+                "auth": True,
             },
         )
         log.info("listening on %s:%d, data %s (pid %d)", HOST, address.port, db_path(data_dir), os.getpid())
@@ -129,8 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    data_dir: Path = args.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    os.umask(0o077)  # the SQLite files, server.json and anything else this process writes: owner only
+    data_dir: Path = private_dir(args.data_dir.resolve())
+    tighten_tree(data_dir)
     global _LIFETIME_LOCK
     _LIFETIME_LOCK = _hold_server_lock(data_dir)
     asyncio.run(serve(data_dir, args.port, fastpath=not args.stock))

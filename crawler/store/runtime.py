@@ -16,6 +16,7 @@ from crawler.changes.alerts import build_alerter
 from crawler.config import data_dir
 from crawler.store.change_recorder import ChangeRecorder
 from crawler.store.connection import connect, redact_text, redact_uri, resolve_uri
+from crawler.store.private import private_dir
 from crawler.store.savers import default_savers
 from crawler.store.spool import Spool
 from crawler.store.writer import BatchWriter
@@ -46,7 +47,7 @@ class StoreRuntime:
         )
         self.writer = BatchWriter(
             self.db,
-            Spool(data_dir(settings) / "spool"),
+            Spool(private_dir(data_dir(settings)) / "spool"),
             uri=self.uri,
             batch_size=settings.getint("NEWSMON_STORE_BATCH_SIZE"),
             flush_seconds=settings.getfloat("NEWSMON_STORE_FLUSH_SECONDS"),

@@ -15,6 +15,8 @@ from typing import Any
 
 from bson import json_util
 
+from crawler.store.private import private_dir, private_opener
+
 _OPTIONS = json_util.JSONOptions(json_mode=json_util.JSONMode.CANONICAL, tz_aware=True)
 
 
@@ -24,10 +26,10 @@ class Spool:
 
     def put(self, kind: str, docs: list[dict[str, Any]]) -> Path:
         """Keep a batch on disk; durable (fsync) before this returns."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)  # scraped documents: owner only, like the database
         name = f"{kind}-{uuid.uuid4().hex}.jsonl"
         tmp = self.directory / f".{name}.tmp"
-        with tmp.open("w", encoding="utf-8") as fh:
+        with open(tmp, "w", encoding="utf-8", opener=private_opener) as fh:
             for doc in docs:
                 fh.write(json_util.dumps(doc, json_options=_OPTIONS) + "\n")
             fh.flush()
