@@ -58,10 +58,14 @@ def test_starts_on_demand_then_reuses(data_dir: Path) -> None:
     assert embedded_status(data_dir) is None
     server = ensure_embedded_server(data_dir)
     ping(server)
-    assert server.uri == f"mongodb://127.0.0.1:{server.port}/?directConnection=true"
+    password = json.loads((data_dir / "credentials.json").read_text())["password"]
+    assert server.uri == (
+        f"mongodb://newsmon:{password}@127.0.0.1:{server.port}/"
+        "?directConnection=true&authSource=admin&authMechanism=SCRAM-SHA-256"
+    )
     recorded = state(data_dir)
     assert recorded["pid"] == server.pid and recorded["port"] == server.port
-    assert recorded["mongoeco_version"] == "4.11.0" and recorded["fastpath"] is True
+    assert recorded["mongoeco_version"] == "4.11.0" and recorded["fastpath"] is True and recorded["auth"] is True
     assert listening_addresses(server.port) == {"127.0.0.1"}  # loopback only
     assert ensure_embedded_server(data_dir) == server
     assert embedded_status(data_dir) == server
