@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from crawler.config import data_dir, load_settings
 from crawler.consumers import commands as consumers
+from crawler.terminal import escape_controls, strip_controls
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -43,7 +44,7 @@ def _summary(args: argparse.Namespace) -> int:
 
     client, db = connect(load_settings())
     try:
-        print(summarize(db, site=args.site, limit=args.limit))
+        print(strip_controls(summarize(db, site=args.site, limit=args.limit)))
     finally:
         client.close()
     return 0
@@ -120,9 +121,11 @@ def _changes(args: argparse.Namespace) -> int:
             found = recent_changes(db, after=last, limit=args.limit, site=args.site, fields=fields)
             for change in found:
                 if args.json:
-                    print(json_util.dumps(change, json_options=RELAXED, ensure_ascii=False), flush=True)
+                    print(
+                        escape_controls(json_util.dumps(change, json_options=RELAXED, ensure_ascii=False)), flush=True
+                    )
                 else:
-                    print(_change_line(change, compact), flush=True)
+                    print(strip_controls(_change_line(change, compact)), flush=True)
                 last = change["seq"]
             if not args.follow:
                 return 0

@@ -1,6 +1,7 @@
 """Article normalization: clean text kept for readers, a comparison form for fingerprints and diffs.
 
-Stored text stays as the publisher wrote it (only NFC and collapsed whitespace); `comparable()` is what
+Stored text stays as the publisher wrote it (only NFC, collapsed whitespace, and no control characters, escape
+sequences or bidi overrides: `crawler.terminal.strip_controls`); `comparable()` is what
 "the same text" means when deciding whether an article changed: typography (quotes, dashes, non-breaking
 and thin spaces, soft hyphens, ellipses) is not an edit.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from crawler.canonical import canonical_url
 from crawler.extract.common import AGENCIES, agency_of, split_authors
+from crawler.terminal import strip_controls
 
 _TYPOGRAPHY: tuple[tuple[str, str], ...] = tuple(
     {
@@ -57,16 +59,18 @@ FURNITURE = re.compile(
 
 
 def clean_text(text: str | None) -> str | None:
-    """The stored form: NFC, whitespace collapsed, None for empty. Typography is kept."""
+    """The stored form: NFC, no controls or bidi overrides, whitespace collapsed, None for empty. Typography is
+    kept."""
     if text is None:
         return None
-    text = " ".join(unicodedata.normalize("NFC", str(text)).replace("\u00a0", " ").split())
+    text = " ".join(strip_controls(unicodedata.normalize("NFC", str(text))).replace("\u00a0", " ").split())
     return text or None
 
 
 def comparable(text: str | None) -> str:
-    """The comparison form: the stored form with typography normalized and soft hyphens removed."""
-    text = unicodedata.normalize("NFC", text or "")
+    """The comparison form: the stored form with typography normalized and soft hyphens removed (and controls,
+    so that text stored before they were removed compares equal to the same text fetched now)."""
+    text = strip_controls(unicodedata.normalize("NFC", text or ""))
     for char, plain in _TYPOGRAPHY:
         if char in text:
             text = text.replace(char, plain)

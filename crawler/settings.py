@@ -50,6 +50,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.store.StorePipeline": 900,
 }
 EXTENSIONS = {
+    "crawler.extensions.safe_log.SafeLog": 50,
     "crawler.extensions.crawl_runs.CrawlRunRecorder": 100,
     "crawler.health.extension.CrawlHealth": 110,
 }

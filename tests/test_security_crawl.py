@@ -56,12 +56,14 @@ def base_url():
 def embedded_port(mongo_uri: str) -> int | None:
     if os.environ.get("MONGO_URI"):
         return None  # a real MongoDB may accept the made-up user: only the unreachable case applies
-    return int(mongo_uri.split(":")[2].split("/")[0])
+    from pymongo.uri_parser import parse_uri
+
+    return int(parse_uri(mongo_uri)["nodelist"][0][1])
 
 
 @pytest.mark.parametrize("where", ["refused", "unreachable"])
 def test_credentials_in_mongo_uri_never_reach_the_log(where, base_url, mongo_uri, tmp_path):
-    """`refused`: the embedded server refuses the made-up user (it accepts no credentials); `unreachable`: no
+    """`refused`: the embedded server refuses the made-up user (it takes only its owner's); `unreachable`: no
     server at all. Either way the crawl logs its store errors, at DEBUG too, and names the URI only redacted."""
     port = embedded_port(mongo_uri) if where == "refused" else dead_port()
     if port is None:

@@ -9,7 +9,8 @@ from typing import Any
 STATUS_KINDS = ("404", "410", "500")
 BODY_KINDS = ("slow", "truncate", "wrong_charset", "unknown_charset")
 PAGE_KINDS = ("drip", "huge", "empty", "redirect_loop", "malformed_html", "malformed_jsonld")
-KINDS = STATUS_KINDS + BODY_KINDS + PAGE_KINDS
+TEXT_KINDS = ("inject_text",)
+KINDS = STATUS_KINDS + BODY_KINDS + PAGE_KINDS + TEXT_KINDS
 DEFAULTS: dict[str, dict[str, Any]] = {
     "slow": {"delay": 2.0},
     "truncate": {"fraction": 0.5},
@@ -27,7 +28,10 @@ Publisher failures seen in the wild: `drip` sends the body `chunk` bytes at a ti
 `huge` pads the page to `size` bytes (with `announce` False: no Content-Length, the body ends when the connection
 closes); `empty` answers 200 with no body; `redirect_loop` answers 302 to the same path (`mode` "self") or to the
 path with a new `?loop=N` each time (`mode` "chain", as session-id loops do); `malformed_html` drops every closing
-tag (but of script, style, title); `malformed_jsonld` breaks the JSON of every `application/ld+json` script."""
+tag (but of script, style, title); `malformed_jsonld` breaks the JSON of every `application/ld+json` script.
+
+`inject_text` replaces every `old` in the page with `new` as raw UTF-8: text the page renderer (lxml) refuses,
+such as terminal escape sequences and other control characters, as a hostile publisher would send it."""
 
 
 @dataclass

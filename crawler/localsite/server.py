@@ -85,7 +85,7 @@ class SiteHandler(BaseHTTPRequestHandler):
             content_type = content_type.split("charset=")[0] + f"charset={declared}"
         if (
             fault is not None
-            and fault.kind in ("malformed_html", "malformed_jsonld", "huge")
+            and fault.kind in ("malformed_html", "malformed_jsonld", "huge", "inject_text")
             and response.status == 200
         ):
             body = _misshape(body, fault)
@@ -161,6 +161,8 @@ def _misshape(body: bytes, fault: Fault) -> bytes:
     """The page bytes as a broken CMS or a padded page would send them."""
     if fault.kind == "malformed_html":
         return _CLOSING_TAG.sub(b"", body)
+    if fault.kind == "inject_text":
+        return body.replace(str(fault.params["old"]).encode(), str(fault.params["new"]).encode())
     if fault.kind == "malformed_jsonld":
         return _JSONLD.sub(
             lambda m: m.group(1) + b'{"@type": "NewsArticle", "headline": "x",, ]' + m.group(2)[:40] + m.group(3), body
