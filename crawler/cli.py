@@ -103,6 +103,15 @@ def _schedule(args: argparse.Namespace) -> int:
     return scheduler.run(once=args.once)
 
 
+def _max_parallel(text: str) -> int:
+    from crawler.scheduler import max_parallel
+
+    try:
+        return max_parallel(int(text) if text.strip().lstrip("-").isdigit() else text, "--max-parallel")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--max-parallel: ")) from None
+
+
 def _changes(args: argparse.Namespace) -> int:
     import time
 
@@ -179,7 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schedule.add_argument("--config", help="schedule file (TOML); default: the NEWSMON_SCHEDULE setting")
     schedule.add_argument("--once", action="store_true", help="run every job once, then exit")
-    schedule.add_argument("--max-parallel", type=int, help="runs at once (overrides the file's max_parallel)")
+    schedule.add_argument(
+        "--max-parallel", type=_max_parallel, help="runs at once, 1 to 64 (overrides the file's max_parallel)"
+    )
     schedule.add_argument("--dry-run", action="store_true", help="print each job's command and exit")
     schedule.add_argument("-L", "--loglevel", default="INFO", help="log level of the scheduler (default INFO)")
     schedule.set_defaults(func=_schedule)

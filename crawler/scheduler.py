@@ -80,30 +80,44 @@ class Schedule:
     log_dir: Path | None = None
 
 
+MAX_EVERY = timedelta(days=3660)
+"""Ten years: anything longer is a typo (and `999999999999d` would not fit a timedelta)."""
+MAX_PARALLEL = 64
+
+
 def load_schedule(path: str | Path) -> Schedule:
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ScheduleError(f"{path}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ScheduleError(f"{path}: {exc}") from exc
     return schedule_from_dict(data, str(path))
 
 
 def schedule_from_dict(data: Mapping[str, Any], source: str = "schedule") -> Schedule:
+    """A checked schedule: every key's type and range, with a message naming the job and key."""
     unknown = set(data) - TOP_KEYS
     if unknown:
         raise ScheduleError(
             f"{source}: unknown keys {', '.join(sorted(unknown))}; known: {', '.join(sorted(TOP_KEYS))}"
         )
     raw_jobs = data.get("jobs") or []
+    if not isinstance(raw_jobs, list):
+        raise ScheduleError(f"{source}: jobs: expected [[jobs]] tables, got {_shown(raw_jobs)}")
     if not raw_jobs:
         raise ScheduleError(f"{source}: no [[jobs]]")
-    refresh = str(data.get("refresh", "due"))
+    refresh = _refresh(data.get("refresh", "due"), f"{source}: refresh")
     jobs = []
     for index, raw in enumerate(raw_jobs, 1):
         where = f"{source}: job {index}"
         if not isinstance(raw, dict):
             raise ScheduleError(f"{where}: a job is a table ([[jobs]])")
+        if isinstance(raw.get("name"), str) and raw["name"]:
+            where += f" ({raw['name']})"
+        elif isinstance(raw.get("spider"), str) and raw["spider"]:
+            where += f" ({raw['spider']})"
         unknown = set(raw) - JOB_KEYS
         if unknown:
             raise ScheduleError(
@@ -111,16 +125,15 @@ def schedule_from_dict(data: Mapping[str, Any], source: str = "schedule") -> Sch
             )
         if not raw.get("spider"):
             raise ScheduleError(f"{where}: missing spider")
-        try:
-            every = parse_duration(str(raw.get("every", "")))
-        except ValueError as exc:
-            raise ScheduleError(f"{where}: every: {exc}") from None
-        if every.total_seconds() <= 0:
-            raise ScheduleError(f"{where}: every must be positive")
-        args = {str(k): str(v) for k, v in (raw.get("args") or {}).items()}
+        spider = _text(raw["spider"], f"{where}: spider")
+        name = _text(raw.get("name") or spider, f"{where}: name")
+        every = _every(raw.get("every", ""), f"{where}: every")
+        args = {k: _setting(v) for k, v in _table(raw.get("args"), f"{where}: args").items()}
+        if "refresh" in args:
+            _refresh(args["refresh"], f"{where}: args.refresh")
         args.setdefault("refresh", refresh)
-        settings = {str(k): _setting(v) for k, v in (raw.get("settings") or {}).items()}
-        jobs.append(Job(str(raw["spider"]), every, args, settings, str(raw.get("name") or raw["spider"])))
+        settings = {k: _setting(v) for k, v in _table(raw.get("settings"), f"{where}: settings").items()}
+        jobs.append(Job(spider, every, args, settings, name))
     keys = [job.key for job in jobs]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
@@ -130,10 +143,71 @@ def schedule_from_dict(data: Mapping[str, Any], source: str = "schedule") -> Sch
     log_dir = data.get("log_dir")
     return Schedule(
         tuple(jobs),
-        max_parallel=max(1, int(data.get("max_parallel", 2))),
-        stop_timeout=float(data.get("stop_timeout", 60.0)),
-        log_dir=Path(log_dir).expanduser() if log_dir else None,
+        max_parallel=max_parallel(data.get("max_parallel", 2), f"{source}: max_parallel"),
+        stop_timeout=_seconds(data.get("stop_timeout", 60.0), f"{source}: stop_timeout"),
+        log_dir=Path(_text(log_dir, f"{source}: log_dir")).expanduser() if log_dir is not None else None,
     )
+
+
+def max_parallel(value: object, where: str = "max_parallel") -> int:
+    """Runs at once: a whole number from 1 to MAX_PARALLEL (the file's key and `--max-parallel`)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PARALLEL:
+        raise ScheduleError(f"{where}: expected a whole number from 1 to {MAX_PARALLEL}, got {_shown(value)}")
+    return value
+
+
+def _seconds(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 86400:
+        raise ScheduleError(f"{where}: expected seconds from 0 to 86400, got {_shown(value)}")
+    return float(value)
+
+
+def _every(value: object, where: str) -> timedelta:
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ScheduleError(f'{where}: expected a duration such as "15m" (a string), got {_shown(value)}')
+    try:
+        every = parse_duration(value)
+    except (ValueError, OverflowError) as exc:
+        message = str(exc) if isinstance(exc, ValueError) else f"{value!r} is too long"
+        raise ScheduleError(f"{where}: {message}") from None
+    if every.total_seconds() <= 0:
+        raise ScheduleError(f"{where}: must be positive")
+    if every > MAX_EVERY:
+        raise ScheduleError(f"{where}: {value!r} is longer than {MAX_EVERY.days} days")
+    return every
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ScheduleError(f"{where}: expected a non-empty string, got {_shown(value)}")
+    return value
+
+
+def _refresh(value: object, where: str) -> str:
+    from crawler.revisit_planner import REFRESH_MODES
+
+    if not isinstance(value, str) or value.strip().lower() not in REFRESH_MODES:
+        raise ScheduleError(f"{where}: expected one of {', '.join(REFRESH_MODES)}, got {_shown(value)}")
+    return value
+
+
+def _table(value: object, where: str) -> dict[str, Any]:
+    """`args`/`settings`: a table of names to plain values (string, number, boolean)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ScheduleError(f'{where}: expected a table such as {{ name = "value" }}, got {_shown(value)}')
+    for key, item in value.items():
+        if not isinstance(item, str | int | float | bool):
+            raise ScheduleError(f"{where}.{key}: expected a string, number or boolean, got {_shown(item)}")
+    return {str(k): v for k, v in value.items()}
+
+
+def _shown(value: object) -> str:
+    """A value for a one-line message: TOML's type name and a short repr."""
+    kinds = {bool: "boolean", int: "integer", float: "float", str: "string", dict: "table", list: "array"}
+    text = repr(value)
+    return f"{kinds.get(type(value), type(value).__name__)} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def resolve_sites(schedule: Schedule, settings: Any) -> dict[str, str | None]:

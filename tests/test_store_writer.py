@@ -220,3 +220,12 @@ def test_uris_and_messages_are_redacted():
     assert redact_uri(uri) == "mongodb://***@db.example:27017/news?authSource=admin&password=***"
     assert "pa%40ss" not in redact_text("auth failed for alice:pa%40ss", uri)
     assert "alice" not in redact_text("auth failed for alice", uri)
+    assert redact_text("auth failed for alice. pa@ss was wrong", uri) == "auth failed for ***. *** was wrong"
+
+
+def test_redaction_hides_whole_userinfo_and_leaves_the_same_letters_elsewhere():
+    uri = "mongodb://u:s@127.0.0.1:1/?directConnection=true"
+    message = "Connection refused: mongodb://u:s@127.0.0.1:1/ as user u (u:s); status: s"
+    assert redact_text(message, uri) == "Connection refused: mongodb://***@127.0.0.1:1/ as user *** (***); status: ***"
+    odd = "mongodb://bob:%21x@h/"  # a password that starts with a non-word character: no boundary needed there
+    assert redact_text("got a!x from bob", odd) == "got a*** from ***"

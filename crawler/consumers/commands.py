@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
-from collections.abc import Callable
-from contextlib import ExitStack
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 from crawler.config import load_settings
 from crawler.consumers.query import (
@@ -56,7 +59,9 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EXPORT_EPILOG
     parser.add_argument("kind", choices=tuple(KINDS), help="what to export")
     parser.add_argument("-f", "--format", choices=("jsonl", "csv"), default="jsonl", help="default: jsonl")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (overwritten) instead of stdout")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE instead of stdout (replaced only once the export is done)"
+    )
     parser.add_argument("--site", type=_checked(lambda v: text(v, "site")), help="only this site, e.g. merkur.de")
     parser.add_argument("--since", type=_checked(_time), metavar="TIME", help="from this time on (inclusive)")
     parser.add_argument("--until", type=_checked(_time), metavar="TIME", help="before this time (exclusive)")
@@ -109,9 +114,7 @@ def export_command(args: argparse.Namespace) -> int:
     client, db = connect(load_settings())
     try:
         with ExitStack() as stack:
-            out = (
-                stack.enter_context(open(args.output, "w", encoding="utf-8", newline="")) if args.output else sys.stdout
-            )
+            out = stack.enter_context(_replacing(args.output)) if args.output else sys.stdout
             count = export(db, args.kind, filters, args.format, out, batch_size=args.batch_size)
             out.flush()
     except BrokenPipeError:  # `newsmon export ... | head`: the reader has all it wanted
@@ -122,6 +125,34 @@ def export_command(args: argparse.Namespace) -> int:
     if args.output:
         print(f"{count} {args.kind} written to {args.output}", file=sys.stderr)
     return 0
+
+
+@contextmanager
+def _replacing(path: str) -> Iterator[TextIO]:
+    """A temporary file beside `path`, renamed onto it only when the export is complete: an existing file stays
+    as it was if the database does not answer or the export fails half-way. The new file gets the old one's
+    mode (or the umask's), not the temporary file's 0600."""
+    target = Path(path)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed or removed below
+        "w", encoding="utf-8", newline="", dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(handle.name, mode)
+        os.replace(handle.name, target)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(handle.name)
+        raise
 
 
 def serve_command(args: argparse.Namespace) -> int:

@@ -92,14 +92,17 @@ def parse_time(value: object, name: str = "time", now: datetime | None = None) -
     """ISO 8601 (`2025-05-03`, `2025-05-03T10:15`, with `Z` or an offset; no zone means UTC) or an age (`6h`)."""
     raw = text(value, name)
     relative = RELATIVE.match(raw)
-    if relative:
-        amount, unit = relative.groups()
-        return (now or datetime.now(UTC)) - timedelta(**{UNITS[unit]: int(amount)})
     try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadFilter(f"{name}: {raw!r} is neither an ISO date/time nor an age like 30m, 6h, 2d, 1w") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        if relative:
+            amount, unit = relative.groups()
+            return (now or datetime.now(UTC)) - timedelta(**{UNITS[unit]: int(amount)})
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            raise BadFilter(f"{name}: {raw!r} is neither an ISO date/time nor an age like 30m, 6h, 2d, 1w") from None
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # 999999w ago, or 0001-01-01T00:00+01:00 in UTC: before year 1 (or after 9999)
+        raise BadFilter(f"{name}: {raw!r} is out of range (years 1 to 9999 in UTC)") from None
 
 
 def build_query(kind: Kind, filters: Filters) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 from pymongo import MongoClient
 from pymongo.database import Database
@@ -25,16 +26,29 @@ def redact_uri(uri: str) -> str:
 
 
 def redact_text(text: str, uri: str | None) -> str:
-    """Remove a URI's credentials from any message (pymongo errors can quote the URI or the user)."""
+    """Remove a URI's credentials from any message (pymongo errors can quote the URI or the user).
+
+    URIs in the message lose their whole userinfo (:func:`redact_uri`); the URI's user and password are also
+    hidden where they stand alone (encoded or not), but only as whole tokens: user `u` must not turn
+    "Connection refused" into "Connection ref***sed".
+    """
     text = redact_uri(text)
     if uri:
         match = _USERINFO.search(uri)
         if match:
             userinfo = match.group("userinfo")[:-1]
-            for secret in {userinfo, *userinfo.split(":", 1)}:
-                if secret:
-                    text = text.replace(secret, "***")
+            secrets = {userinfo, *userinfo.split(":", 1)}
+            secrets |= {unquote_plus(secret) for secret in secrets}
+            for secret in sorted(filter(None, secrets), key=len, reverse=True):
+                text = re.sub(_whole(secret), "***", text)
     return text
+
+
+def _whole(secret: str) -> str:
+    """`secret` as a whole token: not inside a longer word (a boundary only where the secret has a word end)."""
+    left = r"(?<!\w)" if re.match(r"\w", secret[0]) else ""
+    right = r"(?!\w)" if re.match(r"\w", secret[-1]) else ""
+    return left + re.escape(secret) + right
 
 
 def resolve_uri(settings: Mapping[str, Any]) -> str:
