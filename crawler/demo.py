@@ -19,6 +19,7 @@ from crawler.changes import compact
 from crawler.config import data_dir, load_settings
 from crawler.localsite import LocalSite
 from crawler.store.connection import connect, redact_uri, resolve_uri
+from crawler.store.private import private_dir
 from crawler.store.sequence import committed_seq
 from crawler.summary import summarize
 
@@ -45,11 +46,10 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     uri = resolve_uri(settings)
-    where = "MongoDB at " + redact_uri(uri) if settings.get("MONGO_URI") else f"embedded database {uri}"
+    where = ("MongoDB at " if settings.get("MONGO_URI") else "embedded database ") + redact_uri(uri)
     print(f"Database: {where} (data dir {data_dir(settings)})")
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
-    logs = data_dir(settings) / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    logs = private_dir(data_dir(settings) / "logs")
 
     site = LocalSite(n_articles=args.articles, seed=1)
     with site.serve(port=args.port) as base_url:

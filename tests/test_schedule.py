@@ -93,7 +93,7 @@ def test_a_schedule_is_checked_before_it_runs(tmp_path):
     for data, message in [
         ({}, "no \\[\\[jobs\\]\\]"),
         ({"jobs": [{"every": "1h"}]}, "job 1: missing spider"),
-        ({"jobs": [{"spider": "merkur", "every": "soon"}]}, "job 1: every: not a duration"),
+        ({"jobs": [{"spider": "merkur", "every": "soon"}]}, "job 1 \\(merkur\\): every: not a duration"),
         ({"jobs": [{"spider": "merkur", "every": "1h", "interval": "2h"}]}, "unknown keys interval"),
         ({"jobs": [{"spider": "merkur", "every": "1h"}, {"spider": "merkur", "every": "2h"}]}, "share one lock"),
         ({"jobs": [{"spider": "merkur", "every": "1h"}], "parallel": 2}, "unknown keys parallel"),

@@ -2,11 +2,11 @@
 
 Needs only pymongo. Usage:
 
-    python follow_changes.py --uri mongodb://127.0.0.1:PORT/?directConnection=true [--db newsmon]
+    python follow_changes.py --uri "$(newsmon db uri)" [--db newsmon]
                              [--state follow.state] [--once]
 
-`newsmon db status` prints the URI of the embedded database. The state file holds the last seq handled;
-delete it to start from the beginning. See docs/consumers.md for why the loop reads up to `committed`.
+`newsmon db uri` prints the URI of the embedded database (with its credentials). The state file holds the last
+seq handled; delete it to start from the beginning. See docs/consumers.md for why the loop reads up to `committed`.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def main() -> int:
     parser.add_argument("--poll", type=float, default=5.0, help="seconds between polls when caught up")
     args = parser.parse_args()
     if not args.uri:
-        parser.error("give --uri or set MONGO_URI (`newsmon db status` prints the embedded database's URI)")
+        parser.error("give --uri or set MONGO_URI (`newsmon db uri` prints the embedded database's URI)")
 
     client: MongoClient = MongoClient(args.uri, tz_aware=True)
     db = client[args.db]
