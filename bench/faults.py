@@ -306,8 +306,11 @@ class CuttableProxy:
     It stands for a network partition or a database restart the crawler cannot tell from one, and works the
     same in front of a real MongoDB."""
 
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
+    def __init__(self, target_uri: str) -> None:
+        from pymongo.uri_parser import parse_uri
+
+        self.target_uri = target_uri
+        self.target_port = int(parse_uri(target_uri)["nodelist"][0][1])
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.up = True
@@ -317,7 +320,8 @@ class CuttableProxy:
 
     @property
     def uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+        """The target's URI (credentials and options kept) pointing at the proxy."""
+        return self.target_uri.replace(f"127.0.0.1:{self.target_port}", f"127.0.0.1:{self.port}", 1)
 
     def cut(self) -> None:
         with self._lock:
@@ -413,7 +417,7 @@ def db_outage(
     proxy: CuttableProxy | None = None
     server_dir = tmp_path / "own-server"
     if how == "proxy":
-        proxy = CuttableProxy(int(mongo_uri.split(":")[2].split("/")[0]))
+        proxy = CuttableProxy(mongo_uri)
         uri = proxy.uri
     else:
         server = ensure_embedded_server(server_dir, port=free_port())

@@ -16,7 +16,7 @@ from crawler.store.writer import BatchWriter
 
 @pytest.fixture
 def proxy(mongo_uri: str) -> Iterator[CuttableProxy]:
-    cut = CuttableProxy(int(mongo_uri.split(":")[2].split("/")[0]))
+    cut = CuttableProxy(mongo_uri)
     yield cut
     cut.close()
 
