@@ -69,6 +69,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     from crawler.distributed.redis_server import LocalRedis
     from crawler.localsite import LocalSite
+    from crawler.store.connection import redact_uri
     from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
 
     tmp = Path(tempfile.mkdtemp(prefix="newsmon-distributed-demo-"))
@@ -76,7 +77,7 @@ def _demo(args: argparse.Namespace) -> int:
     mongo = ensure_embedded_server(tmp / "db", port=0)
     try:
         with LocalRedis(tmp / "redis") as redis_url, site.serve(port=0) as base_url:
-            print(f"Redis {redis_url}, local site {base_url}, database {mongo.uri}")
+            print(f"Redis {redis_url}, local site {base_url}, database {redact_uri(mongo.uri)}")
             env = {
                 **os.environ,
                 "REDIS_URL": redis_url,
