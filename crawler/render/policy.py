@@ -28,6 +28,7 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -259,7 +260,7 @@ class RenderPolicy:
     @classmethod
     def from_crawler(cls, crawler: Crawler, site: Site) -> RenderPolicy:
         mode = str(crawler.settings.get("NEWSMON_RENDER") or AUTO).strip().lower()
-        browser = lambda: find_browser(crawler.settings)  # noqa: E731
+        browser = partial(find_browser, crawler.settings)
         policy = cls(site, mode, RenderMemory.from_crawler(crawler), sample_pages=None, browser=browser)
         policy._crawler = crawler  # its stats exist once the crawl starts, and add-ons' settings (env) are applied
         return policy
