@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from crawler.localsite import LocalSite
+from crawler.localsite.teasers import kicker_place
 from crawler.render import BrowserNotFound, find_browser
 from tests.crawling import crawl, stored_ids
 
@@ -172,6 +173,12 @@ def test_teasers_a_script_adds_are_found_by_sampling_and_their_articles_stored(s
         assert teaser["kicker"] == spec.kicker
         assert [p["page"].rstrip("/") for p in teaser["placements"].values()] == [f"{base_url}/politik"]
     assert db.teasers.count_documents({}) == len(plain | lazy)
+    places = set()
+    for stored in db.teasers.find():  # kicker inside the h3 or beside it: stored apart, plain or rendered
+        spec = local.article(int(stored["article_id"].split(":")[1]))
+        assert (stored["headline"], stored["kicker"]) == (spec.teaser_headline, spec.kicker)
+        places.add(kicker_place(spec))
+    assert places == {"inside", "beside"}
     assert db.rejects.count_documents({}) == 0
     assert paths(local).count("/politik/") == 2, "plain, then rendered as a sample"
     log = crawl_log(tmp_path)
