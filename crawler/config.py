@@ -222,6 +222,19 @@ OPTIONS: tuple[Option, ...] = (
         "Days a site found to need rendering is remembered (in the data dir); 0: for the run only.",
     ),
     Option(
+        "NEWSMON_RENDER_SAMPLE_PAGES",
+        "NEWSMON_RENDER_SAMPLE_PAGES",
+        2,
+        "`auto`: listing pages (with teasers) per site also fetched rendered on its first run and then every "
+        "`NEWSMON_RENDER_SAMPLE_DAYS`, to see whether scripts add teasers (then listings are rendered); 0: never.",
+    ),
+    Option(
+        "NEWSMON_RENDER_SAMPLE_DAYS",
+        "NEWSMON_RENDER_SAMPLE_DAYS",
+        7.0,
+        "Days after which a site's listing pages are sampled rendered again (kept in the data dir's render.json).",
+    ),
+    Option(
         "NEWSMON_REFRESH",
         "NEWSMON_REFRESH",
         "linked",

@@ -32,7 +32,7 @@ from twisted.python.failure import Failure
 
 from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
 from crawler.items import ArticleItem, RejectItem, TeaserItem
-from crawler.render.policy import ARTICLE, FALLBACK_META, LISTING, RenderPolicy, is_rendered
+from crawler.render.policy import ARTICLE, FALLBACK_META, LISTING, SAMPLE_META, RenderPolicy, is_rendered
 from crawler.revisit import Hint, utc
 from crawler.revisit_planner import META as REVISIT_META
 from crawler.revisit_planner import Admission, RevisitPlanner, refresh_mode
@@ -218,9 +218,14 @@ class NewsSpider(Spider):
         try:
             teasers = self.read_listing(response)
         except ExtractionError as exc:
+            if response.meta.get(SAMPLE_META):  # the rendered sample is unreadable; the plain page was not
+                yield from response.meta[SAMPLE_META]["teasers"]
+                return
             yield RejectItem(url=response.url, reason=f"listing: {exc}", site=self.site)
             return
-        if not teasers:
+        if response.meta.get(SAMPLE_META):
+            teasers = self.render.sample_read(response, teasers, key=lambda t: t.url)
+        elif not teasers:
             retry = self.render.retry_rendered(LISTING, response, "no teasers")
             if retry is not None:
                 yield self.listing_request(response.url, True, **retry)
@@ -229,9 +234,14 @@ class NewsSpider(Spider):
                 self.render.rendered_page_failed(LISTING, response)
         elif is_rendered(response):
             self.render.rendered_page_read(LISTING, response)
+        else:
+            sample = self.render.sample_listing(response, teasers)
+            if sample is not None:  # its teasers are stored from the rendered sample (or, if that fails, these)
+                yield self.listing_request(response.url, True, **sample)
+                yield from self._article_requests([t.url for t in teasers], _hints(teasers))
+                return
         yield from teasers
-        hints = {t.url: Hint(headline=t.headline) for t in reversed(teasers)}  # the first teaser of each
-        yield from self._article_requests([t.url for t in teasers], hints)
+        yield from self._article_requests([t.url for t in teasers], _hints(teasers))
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         """RSS 2.0, RDF (RSS 1.0) and Atom: item links, filtered by `since` where the feed dates them."""
@@ -331,9 +341,14 @@ class NewsSpider(Spider):
         self.revisit.annotate(article, response)
         yield article
 
-    def on_error(self, failure: Failure) -> Iterator[RejectItem]:
+    def on_error(self, failure: Failure) -> Iterator[RejectItem | TeaserItem]:
         """A page that failed after retries is kept as a reject with its reason, not lost in the log."""
         request = failure.request  # type: ignore[attr-defined]
+        if request.meta.get(SAMPLE_META):  # the page was read plain: a failed sample loses nothing
+            reason = failure.getErrorMessage()[:200]
+            self.logger.warning("Could not render %s as a sample (%s): its plain teasers are kept", request.url, reason)
+            yield from request.meta[SAMPLE_META]["teasers"]
+            return
         if failure.check(HttpError):
             reason = f"http {failure.value.response.status}"
         else:
@@ -342,6 +357,11 @@ class NewsSpider(Spider):
             reason = f"{reason} (rendered; the plain page had {request.meta[FALLBACK_META]})"
         self.logger.warning("Giving up on %s: %s", request.url, reason)
         yield RejectItem(url=request.url, reason=reason, site=self.site, detail=str(failure.value)[:500])
+
+
+def _hints(teasers: list[TeaserItem]) -> dict[str, Hint]:
+    """Revisit hints from a listing's teasers: the headline of the first teaser of each article."""
+    return {t.url: Hint(headline=t.headline) for t in reversed(teasers)}
 
 
 def _date(value: str | None) -> datetime | None:

@@ -16,6 +16,9 @@ from pymongo.database import Database
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("NEWSMON_FIXTURES_DIR", PROJECT.parent / "shared" / "fixtures"))
+# Crawls the tests start (any way) take no rendered samples of listing pages unless a test passes
+# `-s NEWSMON_RENDER_SAMPLE_PAGES=...` (docs/rendering.md): they would start Chromium in every first crawl.
+os.environ.setdefault("NEWSMON_RENDER_SAMPLE_PAGES", "0")
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,9 @@ def crawl_command(
         "NEWSMON_MONGO_DB": db_name,
         "NEWSMON_DATA_DIR": str(data_dir),
         "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+        # No rendered samples of listing pages (docs/rendering.md) unless a test asks with `-s`: they would start
+        # Chromium in every first crawl and find the local site's script-only teasers on the politik page.
+        "NEWSMON_RENDER_SAMPLE_PAGES": "0",
     }
     command = [sys.executable, "-m", "scrapy", "crawl", spider]
     if spider != "news":

@@ -36,6 +36,11 @@ def test_crawl_stores_every_article_teaser_and_the_run(site, mongo_uri, db, tmp_
     assert {t["article_id"] for t in db.teasers.find()} <= expected
     repeated = db.teasers.find_one({"observations": {"$gt": 1}})
     assert repeated is not None, "the local site teases articles on several pages; they land on one document"
+    for teaser in db.teasers.find():  # every teaser markup generation: kicker inside the h3, beside it, none
+        spec = local.article(int(teaser["article_id"].split(":")[1]))
+        assert (teaser["headline"], teaser["kicker"]) == (spec.teaser_headline, spec.kicker)
+        if spec.kicker and not spec.teaser_headline.startswith(spec.kicker):
+            assert not teaser["headline"].startswith(spec.kicker), "a stored headline does not begin with its kicker"
 
     (run,) = list(db.crawl_runs.find())
     assert run["spider"] == "merkur" and run["site"] == "merkur.de"

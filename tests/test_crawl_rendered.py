@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from crawler.localsite import LocalSite
+from crawler.localsite.teasers import kicker_place
 from crawler.render import BrowserNotFound, find_browser
 from tests.crawling import crawl, stored_ids
 
@@ -153,3 +154,73 @@ def test_without_a_browser_the_log_names_what_to_install_and_pages_become_reject
     (reject,) = list(db.rejects.find())
     assert reject["reason"] == "fetch: BrowserNotFound (rendered; the plain page had no teasers)"
     assert "Starting download handler" not in log
+
+
+SAMPLE = ("-s", "NEWSMON_RENDER_SAMPLE_PAGES=2")
+
+
+def test_teasers_a_script_adds_are_found_by_sampling_and_their_articles_stored(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    lazy = {f"merkur.de:{a.id}" for a in local.lazy_articles}
+    plain = {f"merkur.de:{a.id}" for a in local.articles if a.section == "politik"}
+    assert lazy and plain, "the politik page has plain teasers and a script-filled block"
+    crawl(base_url, mongo_uri, db, tmp_path, "-a", "section=politik", *SAMPLE)
+
+    assert stored_ids(db) == plain | lazy, "the articles only script-added teasers link are crawled"
+    for spec in local.lazy_articles:
+        teaser = db.teasers.find_one({"article_id": f"merkur.de:{spec.id}"})
+        assert teaser is not None and teaser["headline"] == spec.teaser_headline
+        assert teaser["kicker"] == spec.kicker
+        assert [p["page"].rstrip("/") for p in teaser["placements"].values()] == [f"{base_url}/politik"]
+    assert db.teasers.count_documents({}) == len(plain | lazy)
+    places = set()
+    for stored in db.teasers.find():  # kicker inside the h3 or beside it: stored apart, plain or rendered
+        spec = local.article(int(stored["article_id"].split(":")[1]))
+        assert (stored["headline"], stored["kicker"]) == (spec.teaser_headline, spec.kicker)
+        places.add(kicker_place(spec))
+    assert places == {"inside", "beside"}
+    assert db.rejects.count_documents({}) == 0
+    assert paths(local).count("/politik/") == 2, "plain, then rendered as a sample"
+    log = crawl_log(tmp_path)
+    numbers = stats(log)
+    assert numbers["newsmon/render/sample/listing"] == 1 and numbers["newsmon/render/sample_added/listing"] == 1
+    assert f"rendering adds {len(lazy)} teasers to {base_url}/politik/" in log
+    remembered = json.loads((tmp_path / "data" / "render.json").read_text())
+    assert set(remembered["merkur.de"]) == {"listing"} and set(remembered["_sampled"]) == {"merkur.de"}
+
+    local.clear_requests()
+    crawl(base_url, mongo_uri, db, tmp_path, "-a", "section=politik", *SAMPLE)
+    assert paths(local).count("/politik/") == 1, "remembered: rendered at once, no plain attempt, no sample"
+    numbers = stats(crawl_log(tmp_path))
+    assert "newsmon/render/sample/listing" not in numbers and numbers["newsmon/render/requests/listing"] == 1
+    assert stored_ids(db) == plain | lazy
+    runs = list(db.crawl_runs.find().sort("started_at", 1))
+    assert runs[1]["counts"]["new_versions"] == 0
+
+
+def test_a_sample_that_adds_nothing_leaves_the_site_plain_until_the_next_sample(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    section = next(a.section for a in local.articles if a.section != "politik")
+    crawl(base_url, mongo_uri, db, tmp_path, "-a", f"section={section}", *SAMPLE)
+    assert stored_ids(db) == {f"merkur.de:{a.id}" for a in local.articles if a.section == section}
+    assert paths(local).count(f"/{section}/") == 2
+    numbers = stats(crawl_log(tmp_path))
+    assert numbers["newsmon/render/sample_same/listing"] == 1 and "newsmon/render/sample_added/listing" not in numbers
+    remembered = json.loads((tmp_path / "data" / "render.json").read_text())
+    assert "merkur.de" not in remembered and set(remembered["_sampled"]) == {"merkur.de"}
+
+    local.clear_requests()
+    crawl(base_url, mongo_uri, db, tmp_path, "-a", "section=politik", *SAMPLE)
+    assert paths(local).count("/politik/") == 1, "sampled within NEWSMON_RENDER_SAMPLE_DAYS: not again"
+    assert "playwright/" not in crawl_log(tmp_path), "no browser started"
+
+
+def test_without_a_browser_sampling_is_skipped_with_one_line(site, mongo_uri, db, tmp_path):
+    local, base_url = site
+    args = ("-a", "section=politik", "-s", f"NEWSMON_BROWSER_PATH={tmp_path}/chromium", *SAMPLE)
+    crawl(base_url, mongo_uri, db, tmp_path, *args)
+    log = crawl_log(tmp_path)
+    assert log.count("Not sampling merkur.de's listing pages rendered: no browser at") == 1
+    assert "Starting download handler" not in log and "playwright/" not in log
+    assert stored_ids(db) == {f"merkur.de:{a.id}" for a in local.articles if a.section == "politik"}
+    assert db.rejects.count_documents({}) == 0

@@ -20,7 +20,7 @@ from crawler.render import BrowserNotFound, RenderMemory, RenderPolicy, find_bro
 from crawler.render.addon import HANDLER, RenderAddon
 from crawler.render.blocking import RequestBlocker, is_third_party
 from crawler.render.browser import DEFAULT_BROWSER_ARGS, DEFAULT_BROWSER_PATH, launch_options
-from crawler.render.policy import FALLBACK_META, RENDER_META
+from crawler.render.policy import FALLBACK_META, RENDER_META, SAMPLE_META
 from crawler.sites import IPPEN_SITES, Site, SiteConfigError, site_from_dict
 from spiders.ippen import MerkurSpider
 
@@ -163,6 +163,83 @@ def test_a_page_rendering_helped_after_all_leaves_the_fruitless_pages(tmp_path: 
     second.close()
     assert "_fruitless" not in json.loads(path.read_text()), "merged away, not put back from the file"
     assert RenderMemory(path, week).needs("merkur.de", "listing")
+
+
+# -- sampling listing pages that have teasers ---------------------------------------------------------------------
+def sampling_policy(path: Path, pages: int = 2, browser: object = lambda: None, site: Site = SITE) -> RenderPolicy:
+    memory = RenderMemory(path, timedelta(days=7))
+    return RenderPolicy(site, memory=memory, sample_pages=pages, sample_every=timedelta(days=7), browser=browser)
+
+
+def teaser(url: str) -> SimpleNamespace:
+    return SimpleNamespace(url=url, position=1)
+
+
+def test_sampling_is_bounded_per_run_and_due_again_only_after_its_interval(tmp_path: Path):
+    path = tmp_path / "render.json"
+    policy = sampling_policy(path)
+    plain = [teaser(f"{BASE}/politik/a-91000001.html")]
+    pages = [response(f"{BASE}/{slug}/", "<html></html>") for slug in ("", "politik", "welt", "sport")]
+    samples = [policy.sample_listing(page, plain) for page in pages]
+    assert [bool(s) for s in samples] == [True, True, False, False], "the budget: 2 listing pages"
+    assert samples[0] == {SAMPLE_META: {"teasers": plain}}
+    assert policy.sample_listing(pages[0], []) is None, "a page without teasers takes the fallback instead"
+    policy.close()
+    assert set(json.loads(path.read_text())["_sampled"]) == {"merkur.de"}
+    assert sampling_policy(path).sample_listing(pages[2], plain) is None, "sampled within 7 days: not again"
+
+    old = (datetime.now(UTC) - timedelta(days=8)).isoformat()
+    path.write_text(json.dumps({"_sampled": {"merkur.de": old}}))
+    assert sampling_policy(path).sample_listing(pages[2], plain) is not None, "due again after 7 days"
+    assert RenderMemory(path, timedelta(days=7)).as_dict() == {}, "`_sampled` is no site"
+
+
+def test_no_sampling_when_off_never_rendered_or_already_rendering(tmp_path: Path):
+    plain = [teaser(f"{BASE}/politik/a-91000001.html")]
+    page = response(f"{BASE}/politik/", "<html></html>")
+    assert sampling_policy(tmp_path / "a.json", pages=0).sample_listing(page, plain) is None
+    never = Site("merkur.de", BASE, render={"listing": "never"})
+    assert sampling_policy(tmp_path / "b.json", site=never).sample_listing(page, plain) is None
+    rendering = sampling_policy(tmp_path / "c.json")
+    rendering.memory.remember("merkur.de", "listing")
+    assert rendering.sample_listing(page, plain) is None
+    rendered = response(f"{BASE}/politik/", "<html></html>", rendered=True)
+    assert sampling_policy(tmp_path / "d.json").sample_listing(rendered, plain) is None
+
+
+def test_without_a_browser_sampling_is_skipped_with_one_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    def missing() -> None:
+        raise BrowserNotFound("no browser at /nowhere (NEWSMON_BROWSER_PATH): install it")
+
+    policy = sampling_policy(tmp_path / "render.json", browser=missing)
+    plain = [teaser(f"{BASE}/politik/a-91000001.html")]
+    with caplog.at_level("INFO"):
+        for slug in ("politik", "welt", "sport"):
+            assert policy.sample_listing(response(f"{BASE}/{slug}/", "<html></html>"), plain) is None
+    assert [r.getMessage() for r in caplog.records if "sampling" in r.getMessage()] == [
+        "Not sampling merkur.de's listing pages rendered: no browser at /nowhere (NEWSMON_BROWSER_PATH): install it"
+    ]
+    policy.close()
+    assert not (tmp_path / "render.json").exists(), "not noted as sampled: the next run with a browser samples"
+
+
+def test_a_sample_that_adds_teasers_makes_the_site_render_its_listings(tmp_path: Path):
+    policy = sampling_policy(tmp_path / "render.json")
+    url = f"{BASE}/politik/"
+    plain = [teaser(f"{BASE}/politik/a-9100000{n}.html") for n in range(3)]
+    meta = policy.sample_listing(response(url, "<html></html>"), plain)
+    assert meta is not None
+    request = Request(url, meta={**policy.meta("listing", True), **meta})
+    same = policy.sample_read(response(url, "<html></html>", request, rendered=True), list(plain), key=lambda t: t.url)
+    assert same == plain and not policy.should_render("listing"), "nothing added: the site stays plain"
+
+    added = [teaser(f"{BASE}/politik/b-9200000{n}.html") for n in range(2)]
+    got = policy.sample_read(response(url, "", request, rendered=True), [*plain, *added], key=lambda t: t.url)
+    assert got == [*plain, *added] and policy.should_render("listing")
+
+    lost = policy.sample_read(response(url, "", request, rendered=True), [plain[0], *added], key=lambda t: t.url)
+    assert lost == [*plain, *added], "rendering lost plain teasers: they are kept, the added ones after them"
+    assert [t.position for t in added] == [4, 5]
 
 
 def test_unreadable_memory_file_is_ignored(tmp_path: Path):

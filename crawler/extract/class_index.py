@@ -8,8 +8,10 @@ elements in document order, and answers each selector with dict lookups.
 
 Only the CSS the extractors use is understood, and anything else is refused when the selector is built:
 alternatives separated by commas, each `tag.class` or `.class` or `tag`, optionally followed by descendant tag
-names (`ol.id-DonaldBreadcrumb li a`). Results equal `CSSSelector`'s, in document order (tested on the real
-pages of ../shared/fixtures).
+names (`ol.id-DonaldBreadcrumb li a`). `select` equals `CSSSelector`'s results, in document order (tested on the
+real pages of ../shared/fixtures). `select_preferred` answers the same elements in order of preference: the
+first alternative's matches first. A group like `.headline-text, .headline` names what it wants most first, but
+in document order the outer `.headline` (which may hold a kicker beside the text) comes before the inner one.
 """
 
 from __future__ import annotations
@@ -67,21 +69,41 @@ class ClassIndex:
 
     def select(self, selector: ClassSelector, within: HtmlElement) -> list[HtmlElement]:
         """What `CSSSelector(selector.css)(within)` returns: matches in `within`'s subtree (itself included)."""
+        found: dict[HtmlElement, int] = {}
+        for alt in selector.alternatives:
+            found.update(self._matches(alt, within))
+        return sorted(found, key=found.__getitem__)
+
+    def select_preferred(self, selector: ClassSelector, within: HtmlElement) -> list[HtmlElement]:
+        """The elements of `select`, ordered by alternative (as written), each alternative's in document order:
+        `[0]` is the most preferred match, not the first in the page."""
+        found: dict[HtmlElement, None] = {}
+        for alt in selector.alternatives:
+            matches = self._matches(alt, within)
+            found.update(dict.fromkeys(sorted(matches, key=matches.__getitem__)))
+        return list(found)
+
+    def _matches(self, alt: _Alternative, within: HtmlElement) -> dict[HtmlElement, int]:
+        """One alternative's matches in `within`'s subtree, with their positions."""
         start = self.position[within]
         end = self._end(within)
         found: dict[HtmlElement, int] = {}
-        for alt in selector.alternatives:
-            candidates = self.by_class.get(alt.cls, ()) if alt.cls else self.by_tag.get(alt.tag or "", ())
-            for el in candidates:
-                position = self.position[el]
-                if not start <= position <= end or (alt.tag and el.tag != alt.tag):
-                    continue
-                if not alt.descendants:
-                    found[el] = position
-                    continue
-                for match in _descendants(el, alt.descendants):
-                    found[match] = self.position[match]
-        return sorted(found, key=found.__getitem__)
+        candidates = self.by_class.get(alt.cls, ()) if alt.cls else self.by_tag.get(alt.tag or "", ())
+        for el in candidates:
+            position = self.position[el]
+            if not start <= position <= end or (alt.tag and el.tag != alt.tag):
+                continue
+            if not alt.descendants:
+                found[el] = position
+                continue
+            for match in _descendants(el, alt.descendants):
+                found[match] = self.position[match]
+        return found
+
+    def first(self, selector: ClassSelector, within: HtmlElement) -> HtmlElement | None:
+        """The most preferred match (see `select_preferred`), or None."""
+        preferred = self.select_preferred(selector, within)
+        return preferred[0] if preferred else None
 
     def _end(self, el: HtmlElement) -> int:
         """Position of the last element of `el`'s subtree (the walk is in document order)."""

@@ -1,7 +1,12 @@
 """Teaser extractor for IPPEN.MEDIA homepages and section pages (`id-Teaser-el` markup).
 
 One teaser per `.id-Teaser-el` element, however often it names its headline (image alt/title, h3, overlay link):
-the headline is read from the h3 text only. Blocks are the page's `.id-Container` elements.
+the headline is read from the h3 text only, without the kicker the h3 may hold (`span.id-Teaser-el-content-kicker-text`
+beside `span.id-Teaser-el-content-headline-text`). Blocks are the page's `.id-Container` elements.
+
+Each selector group names its alternatives in order of preference and is answered in that order
+(`ClassIndex.select_preferred`): in document order the outer `.id-Teaser-el-content-headline` would win over the
+`-headline-text` inside it and bring the kicker along.
 """
 
 from __future__ import annotations
@@ -9,29 +14,42 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
-from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
+from crawler.extract.class_index import ClassIndex, ClassSelector
 from crawler.extract.common import ExtractionError, clean, parse_html, publisher_id, read_date
+from crawler.extract.headline_parts import text_without, within
 from crawler.items import TeaserItem
 
-NAME = "ippen-listing/1"
+NAME = "ippen-listing/2"
+"""2: the kicker inside the headline element no longer opens the headline; alternatives in preference order."""
 
-TEASER = CSSSelector(".id-Teaser-el")
-CONTAINER_HEADLINE = CSSSelector(".id-Container-headline-text, .id-Container-headline")
-LINK = CSSSelector(".id-LinkOverlay-link, a.id-Teaser-el-link, .id-Teaser-el-content-headline a")
-HEADLINE = CSSSelector(".id-Teaser-el-content-headline-text, .id-Teaser-el-content-headline")
-KICKER = CSSSelector(".id-Teaser-el-content-kicker-text, .id-Teaser-el-content-kicker")
-TEXT = CSSSelector(".id-Teaser-el-content-text-text, .id-Teaser-el-content-text")
-AUTHOR = CSSSelector(".id-Teaser-el-content-author")
-IMAGE = CSSSelector(".id-Teaser-el-image img")
-TIME = CSSSelector(".id-Teaser-el-content-meta time, time")
+TEASER = ClassSelector(".id-Teaser-el")
+CONTAINER_HEADLINE = ClassSelector(".id-Container-headline-text, .id-Container-headline")
+LINK = ClassSelector(".id-LinkOverlay-link, a.id-Teaser-el-link, .id-Teaser-el-content-headline a")
+HEADLINE = ClassSelector(".id-Teaser-el-content-headline-text, .id-Teaser-el-content-headline")
+KICKER = ClassSelector(".id-Teaser-el-content-kicker-text, .id-Teaser-el-content-kicker")
+TEXT = ClassSelector(".id-Teaser-el-content-text-text, .id-Teaser-el-content-text")
+AUTHOR = ClassSelector(".id-Teaser-el-content-author")
+IMAGE = ClassSelector(".id-Teaser-el-image img")
+TIME = ClassSelector(".id-Teaser-el-content-meta time, time")
 LAYOUTS = ("prio", "block", "list", "swiper", "ticker")
 
 
-def _first_text(sel: CSSSelector, el: HtmlElement) -> str | None:
-    found = sel(el)
-    return clean(found[0].text_content()) if found else None
+def _first_text(index: ClassIndex, sel: ClassSelector, el: HtmlElement) -> str | None:
+    found = index.first(sel, el)
+    return clean(found.text_content()) if found is not None else None
+
+
+def _headline_and_kicker(index: ClassIndex, el: HtmlElement) -> tuple[str | None, str | None]:
+    """The teaser's headline without any kicker element inside it, and the kicker."""
+    kickers = index.select_preferred(KICKER, el)
+    kicker = clean(kickers[0].text_content()) if kickers else None
+    headline_el = index.first(HEADLINE, el)
+    if headline_el is None:
+        return None, kicker
+    inside = [k for k in kickers if within(k, headline_el) and k is not headline_el]
+    return text_without(headline_el, inside), kicker
 
 
 def _layout(el: HtmlElement) -> str:
@@ -68,10 +86,11 @@ def extract_teasers(html: str, url: str, site: str, seen_at: datetime | None = N
     teasers: list[TeaserItem] = []
     containers: dict[HtmlElement, int] = {}
     seen_links: set[str] = set()
-    for el in TEASER(root):
+    index = ClassIndex(root)
+    for el in index.select(TEASER, root):
         if any("id-Teaser-el" in (a.get("class") or "").split() for a in el.iterancestors()):
             continue  # a teaser nested in a teaser is part of it
-        links = LINK(el) or [a for a in el.iter("a") if a.get("href")]
+        links = index.select_preferred(LINK, el) or [a for a in el.iter("a") if a.get("href")]
         href = next((a.get("href") for a in links if a.get("href")), None)
         if not href:
             continue
@@ -79,29 +98,30 @@ def extract_teasers(html: str, url: str, site: str, seen_at: datetime | None = N
         pid = publisher_id(link)
         if pid is None:
             continue  # not an article (a section link, an ad)
-        images = IMAGE(el)
+        images = index.select(IMAGE, el)
         image = (images[0].get("src") or images[0].get("data-src")) if images else None
-        container, index = _container(el, containers)
-        block_name = _first_text(CONTAINER_HEADLINE, container) if container is not None else None
+        container, block_index = _container(el, containers)
+        block_name = _first_text(index, CONTAINER_HEADLINE, container) if container is not None else None
         layout = _layout(el)
-        times = TIME(el)
-        when = read_date(times[0].get("datetime")) if times else None
-        headline = _first_text(HEADLINE, el) or clean(images[0].get("title") if images else None)
+        time = index.first(TIME, el)
+        when = read_date(time.get("datetime")) if time is not None else None
+        headline, kicker = _headline_and_kicker(index, el)
+        headline = headline or clean(images[0].get("title") if images else None)
         teasers.append(
             TeaserItem(
                 url=link,
                 site=site,
                 publisher_id=pid,
                 headline=headline,
-                kicker=_first_text(KICKER, el),
-                text=_first_text(TEXT, el),
+                kicker=kicker,
+                text=_first_text(index, TEXT, el),
                 image=urljoin(url, image.strip()) if image else None,
                 page_url=url,
                 position=len(teasers) + 1,
                 block=block_name or layout,
                 layout=layout,
-                block_index=index,
-                author=_first_text(AUTHOR, el),
+                block_index=block_index,
+                author=_first_text(index, AUTHOR, el),
                 published=when.utc if when else None,
                 seen_at=seen_at,
             )

@@ -1,7 +1,9 @@
 """Teasers of any listing page, read from its links: for sites without a teaser profile.
 
 Real pages link an article several times (image, headline, "mehr"): one teaser per article, at the position
-of its first link, with the longest link text as its headline.
+of its first link, with the longest link text as its headline. A kicker element (class `kicker`, `dachzeile`,
+`topline`, ... as `crawler.extract.maintext.KICKER_CLASS`) inside the link, or inside the heading that holds the
+link, is the teaser's kicker and is not part of its headline.
 """
 
 from __future__ import annotations
@@ -10,10 +12,33 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
+from lxml.html import HtmlElement
+
 from crawler.extract.common import clean, parse_html, publisher_id
+from crawler.extract.headline_parts import text_without
+from crawler.extract.maintext import KICKER_CLASS
 from crawler.items import TeaserItem
 
-NAME = "link-listing/1"
+NAME = "link-listing/2"
+"""2: a kicker inside the link (or its heading) goes to `kicker`, no longer opening the headline."""
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _kickers(el: HtmlElement) -> list[HtmlElement]:
+    """Kicker-classed elements below `el`, outermost only (a kicker's own inner span is part of it)."""
+    found = [d for d in el.iterdescendants() if isinstance(d.tag, str) and KICKER_CLASS.search(d.get("class") or "")]
+    return [k for k in found if not any(a in found for a in k.iterancestors())]
+
+
+def headline_and_kicker(anchor: HtmlElement) -> tuple[str | None, str | None]:
+    """A link's headline and kicker: a kicker inside the link, else inside the heading holding the link."""
+    kickers = _kickers(anchor)
+    heading = next((a for a in anchor.iterancestors() if a.tag in HEADINGS), None)
+    if not kickers and heading is not None:
+        kickers = [k for k in _kickers(heading) if anchor not in k.iterancestors() and k not in anchor.iterancestors()]
+    kicker = clean(kickers[0].text_content()) if kickers else None
+    headline = text_without(anchor, kickers) if kickers else clean(anchor.text_content())
+    return headline or clean(anchor.get("title")), kicker
 
 
 def extract_link_teasers(
@@ -30,7 +55,7 @@ def extract_link_teasers(
         link = urljoin(url, href).split("#", 1)[0]
         if not article_pattern.search(urlsplit(link).path):
             continue
-        text = clean(anchor.text_content()) or clean(anchor.get("title"))
+        text, kicker = headline_and_kicker(anchor)
         images = anchor.xpath(".//img/@src")
         teaser = found.get(link)
         if teaser is None:
@@ -38,6 +63,7 @@ def extract_link_teasers(
                 url=link,
                 site=site,
                 headline=text,
+                kicker=kicker,
                 page_url=url,
                 position=len(found) + 1,
                 publisher_id=publisher_id(link),
@@ -48,6 +74,7 @@ def extract_link_teasers(
             continue
         if text and len(text) > len(teaser.headline or ""):
             teaser.headline = text
+            teaser.kicker = kicker or teaser.kicker
         if images and not teaser.image:
             teaser.image = urljoin(url, images[0])
     return list(found.values())

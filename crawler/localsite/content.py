@@ -433,6 +433,12 @@ class ArticleFactory:
             )
         return replace(spec, image=overrides.get("image", image))
 
+    def reserve(self, specs: list[ArticleSpec]) -> None:
+        """Take these articles' ids and headlines, so a second factory's articles differ from another's."""
+        for spec in specs:
+            self._used_ids.add(spec.id)
+            self._headlines.add(spec.headline)
+
     def _rng(self, purpose: str, index: int) -> random.Random:
         return random.Random(f"newsmon-{purpose}:{self.seed}:{index}")
 

@@ -15,7 +15,7 @@ from lxml import etree
 
 from crawler.localsite.content import SECTIONS, ArticleSpec
 from crawler.localsite.markup import Element, by_class, clone, one, parse, set_text
-from crawler.localsite.scripted import LISTING_PATH, MIXED_PATH, PREFIX, script_listing
+from crawler.localsite.scripted import LISTING_PATH, MIXED_PATH, PREFIX, lazy_block, script_listing
 from crawler.localsite.teasers import LOAD_MORE_CONTAINER, TeaserKit
 
 OLD_TITLE = "Werder Bremen: Alle aktuellen News, Storys und Interviews - Merkur.de"
@@ -43,6 +43,8 @@ class Listing:
     section: str | None
     feed_path: str
     containers: list[Element]
+    lazy: tuple[Element, ...] = ()
+    """Containers a script puts into the page after load (localsite.scripted.lazy_block)."""
 
 
 class ListingTemplate:
@@ -114,6 +116,8 @@ class ListingTemplate:
         column = one(one(doc, "id-SiteMain"), "id-g4-c1")
         for container in listing.containers:
             column.append(container)
+        if listing.lazy:
+            lazy_block(column, list(listing.lazy))
         if scripted:
             script_listing(column)
         if intern_path:
@@ -155,8 +159,11 @@ class ListingTemplate:
             containers.append(self.kit.container(teasers, "Meistgelesen", "408380"))
         return Listing("/", HOME_TITLE, "Aktuelle Nachrichten", HOME_DESCRIPTION, None, "/rssfeed.rdf", containers)
 
-    def section(self, slug: str, articles: list[ArticleSpec], page: int) -> Listing | None:
-        """Page 1 has two big teasers then a paged container; page n continues behind "Mehr laden"."""
+    def section(
+        self, slug: str, articles: list[ArticleSpec], page: int, lazy: list[ArticleSpec] | None = None
+    ) -> Listing | None:
+        """Page 1 has two big teasers then a paged container; page n continues behind "Mehr laden". `lazy`:
+        articles teased (on page 1) only in a container a script fills after load."""
         name = SECTIONS[slug]
         mine = [a for a in articles if a.section == slug]
         start = 0 if page == 1 else TOP_TEASERS + PAGE_SIZE * (page - 1)
@@ -172,7 +179,10 @@ class ListingTemplate:
         path = f"/{slug}/" if page == 1 else f"/{slug}/index-vc-{LOAD_MORE_CONTAINER}-{page}.html"
         title = f"{name}: Alle aktuellen News, Storys und Interviews - Merkur.de"
         description = f"Aktuelle Nachrichten aus dem Ressort {name} bei Merkur.de."
-        return Listing(path, title, name, description, slug, f"/{slug}/rssfeed.rdf", containers)
+        filled = (
+            (self.kit.container(self._teasers(lazy), "Mehr aus dem Ressort", "416990"),) if lazy and page == 1 else ()
+        )
+        return Listing(path, title, name, description, slug, f"/{slug}/rssfeed.rdf", containers, filled)
 
     def scripted(self, articles: list[ArticleSpec], mixed: bool = False) -> Listing:
         """`/js/`: every article, newest first, in containers of PAGE_SIZE, linking the scripted article pages;

@@ -8,6 +8,10 @@ Under `/js/` the site serves pages that need JavaScript, built from the same rea
 - `/js/<section>/<slug>-<id>.html` is the article page whose body (paragraphs, crossheads, figure, ad slots)
   sits in an inline JSON script (`id="newsmon-story"`) and is inserted after the lead once the DOM is loaded.
 
+- on a plain section page (`LocalSite.LAZY_SECTION`, page 1), after its plain teasers, an empty container that a
+  script fills once the page has loaded (the `load` event) with a teaser container from inline JSON
+  (`id="newsmon-lazy-teasers"`): the articles those teasers link are linked nowhere else on the site.
+
 Read as plain HTML, the listing has no teasers and the article has a headline and a lead but no body; a browser
 shows both exactly as the plain pages.
 """
@@ -27,6 +31,11 @@ MIXED_PATH = f"{PREFIX}/mixed/"
 _INSERT_TEASERS = (
     "(function(){var s=document.getElementById('newsmon-teasers');var c=s.parentNode;"
     "JSON.parse(s.textContent).forEach(function(h){c.insertAdjacentHTML('beforeend',h);});})();"
+)
+_FILL_LAZY = (
+    "window.addEventListener('load',function(){var s=document.getElementById('newsmon-lazy-teasers');"
+    "var c=document.getElementById('id-js-LazyTeasers');"
+    "JSON.parse(s.textContent).forEach(function(h){c.insertAdjacentHTML('beforeend',h);});});"
 )
 _INSERT_STORY = (
     "document.addEventListener('DOMContentLoaded',function(){"
@@ -56,6 +65,14 @@ def script_listing(column: Element) -> None:
     data = _json_script("newsmon-teasers", [fragment(c) for c in containers], column)
     column.append(data)
     column.append(_code(column, _INSERT_TEASERS))
+
+
+def lazy_block(column: Element, containers: list[Element]) -> None:
+    """Append an empty container to a listing's column that a script fills with `containers` after load."""
+    holder = column.makeelement("div", {"id": "id-js-LazyTeasers", "class": "id-js-LazyTeasers"})
+    column.append(holder)
+    column.append(_json_script("newsmon-lazy-teasers", [fragment(c) for c in containers], column))
+    column.append(_code(column, _FILL_LAZY))
 
 
 def script_story(story: Element) -> None:

@@ -52,6 +52,8 @@ SECTION_PAGE = re.compile(rf"^/([a-z]+)/(?:index-vc-{LOAD_MORE_CONTAINER}-(\d+)\
 MONTH_SITEMAP = re.compile(r"^/sitemap-(\d{4}-\d{2})\.xml$")
 INTERN_PREFIX = "/intern/vorschau/"
 CACHE_BYTES = 96 * 2**20
+LAZY_SECTION = "politik"
+"""The section whose page 1 has a teaser container a script fills after load (localsite.scripted.lazy_block)."""
 ERRORS = {
     404: ("Seite nicht gefunden", "Die angeforderte Seite existiert nicht."),
     410: ("Artikel nicht mehr verfügbar", "Dieser Artikel wurde entfernt."),
@@ -103,7 +105,9 @@ class LocalSite:
     """A merkur.de-like publisher on 127.0.0.1, built from the real IPPEN pages in the shared fixtures.
 
     `n_articles` articles (the seed article first, then fundus texts, recycled for big sites), deterministic
-    for `seed`. `now` is the site's clock (default: a fixed date, so output is reproducible).
+    for `seed`. `now` is the site's clock (default: a fixed date, so output is reproducible). `lazy_teasers`
+    more articles (`lazy_articles`) are teased only in the script-filled container of the `LAZY_SECTION` page:
+    not in `articles`, feeds, sitemaps or other listings; a crawl finds them only by rendering that page.
     """
 
     def __init__(
@@ -112,6 +116,7 @@ class LocalSite:
         seed: int = 1,
         fixtures_dir: str | PathLike[str] | None = None,
         now: datetime | None = None,
+        lazy_teasers: int = 2,
     ) -> None:
         if n_articles < 1:
             raise ValueError("a site needs at least one article (the seed article)")
@@ -124,9 +129,16 @@ class LocalSite:
         self.conditional = False
         """When True: ETag and Last-Modified on every page, and If-None-Match / If-Modified-Since answered 304."""
         self._lock = threading.RLock()
-        self._factory = ArticleFactory(load_sources(root), seed, self.now)
+        sources = load_sources(root)
+        self._factory = ArticleFactory(sources, seed, self.now)
         self._articles: dict[int, ArticleSpec] = {a.id: a for a in self._factory.build(n_articles)}
         self._preview = self._factory.next(self.now + timedelta(days=1))
+        lazy = ArticleFactory(sources, seed + 1, self.now)  # apart, so add_article's sequence stays the same
+        lazy.reserve([*self._articles.values(), self._preview])
+        skip = 1 + 2  # the seed text and the two real IPPEN pages' texts open every sequence
+        self._lazy: dict[int, ArticleSpec] = {
+            a.id: replace(a, section=LAZY_SECTION) for a in lazy.build(lazy_teasers + skip)[skip:]
+        }
         self._removed: dict[int, int] = {}
         self._faults: list[Fault] = []
         self._log: list[RequestRecord] = []
@@ -153,9 +165,17 @@ class LocalSite:
             return list(self._ordered)
 
     def article(self, article_id: int) -> ArticleSpec:
-        """Any article the site has had, removed ones included (KeyError for unknown ids)."""
+        """Any article the site has had, removed and lazily teased ones included (KeyError for unknown ids)."""
         with self._lock:
-            return self._articles[int(article_id)]
+            found = self._articles.get(int(article_id)) or self._lazy.get(int(article_id))
+            if found is None:
+                raise KeyError(article_id)
+            return found
+
+    @property
+    def lazy_articles(self) -> list[ArticleSpec]:
+        """The articles teased only in the script-filled container of the `LAZY_SECTION` page, newest first."""
+        return sorted(self._lazy.values(), key=lambda a: (a.published, a.id), reverse=True)
 
     @property
     def seed_article_id(self) -> int:
@@ -394,7 +414,8 @@ class LocalSite:
             body = self._rdf.render(base, path, feeds.feed_title(section), items, self.now)
             return self._page(body, RSS, self._newest(items))
         if (match := SECTION_PAGE.match(path)) and match.group(1) in SECTIONS:
-            listing = self._listing_page.section(match.group(1), articles, int(match.group(2) or 1))
+            lazy = self.lazy_articles if match.group(1) == LAZY_SECTION else None
+            listing = self._listing_page.section(match.group(1), articles, int(match.group(2) or 1), lazy)
             if listing is not None:
                 html = self._listing_page.render(listing, base, self.intern_path)
                 mine = [a for a in articles if a.section == match.group(1)]
@@ -414,7 +435,7 @@ class LocalSite:
         self, path: str, article_id: int, articles: list[ArticleSpec], base: str, prefix: str = ""
     ) -> Response:
         """An article page; under the scripted `prefix` (`/js`) its body is inserted by a script."""
-        spec = self._articles.get(article_id)
+        spec = self._articles.get(article_id) or self._lazy.get(article_id)
         if spec is None:
             return self.error(404)
         if article_id in self._removed:

@@ -2,6 +2,11 @@
 
 Prototypes come from `listings/deichstube_news_2017_12_18.html` (IPPEN.MEDIA's `id-Teaser-el` markup). As on
 that page, each teaser names its headline three times: image alt/title, the h3, and the overlay link.
+
+Teaser markup comes in the generations IPPEN sites use (`KICKER_PLACES`), mixed on every listing page by article
+id (so a teaser looks the same wherever and whenever it is shown): the kicker beside the h3 (a
+`div.id-Teaser-el-content-kicker` before it), inside it (`span.id-Teaser-el-content-kicker-text` before the
+`-headline-text` span, as on fr.de), or none (an article without a kicker).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from crawler.localsite.markup import Element, by_class, clone, drop, one, set_te
 
 IMAGE_WIDTHS = (2200, 342, 467, 512, 640, 700, 1000, 1024)
 TEASER_TEXT_MAX = 250
+KICKER_PLACES = ("beside", "inside", "none")
 LOAD_MORE_CONTAINER = "416908"
 """The real page's paged container id; section page n is `/<section>/index-vc-416908-<n>.html`."""
 
@@ -28,6 +34,13 @@ def shorten(text: str, limit: int = TEASER_TEXT_MAX) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def kicker_place(spec: ArticleSpec) -> str:
+    """Where this article's teasers put the kicker: `none` without one, else `beside`/`inside` by id."""
+    if not spec.kicker:
+        return "none"
+    return KICKER_PLACES[spec.id % 2]
 
 
 def _set_classes(el: Element, **swap: str) -> None:
@@ -100,12 +113,18 @@ class TeaserKit:
         h3 = headline.getparent()
         for old in by_class(el, "id-Teaser-el-content-kicker"):
             drop(old)
-        if spec.kicker:  # -kicker wraps -kicker-text as -headline (the h3) wraps -headline-text
+        place = kicker_place(spec)
+        if place == "beside":  # -kicker wraps -kicker-text as -headline (the h3) wraps -headline-text
             kicker = h3.makeelement("div", {"class": "id-Teaser-el-content-kicker"})
             kicker.append(h3.makeelement("span", {"class": "id-Teaser-el-content-kicker-text"}))
             kicker[0].text = spec.kicker
             kicker.tail = h3.tail
             h3.addprevious(kicker)
+        elif place == "inside":  # the h3 holds the kicker's span before the headline's
+            span = h3.makeelement("span", {"class": "id-Teaser-el-content-kicker-text"})
+            span.text = spec.kicker
+            span.tail = " "
+            headline.addprevious(span)
         set_text(one(el, "id-Teaser-el-content-text-text"), shorten(spec.lead))
         overlay = one(el, "id-LinkOverlay-link", "a")
         overlay.set("href", href)

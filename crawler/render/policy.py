@@ -9,6 +9,11 @@
   headline), is fetched again rendered; when that gives teasers or a body, the site is remembered as needing
   rendering for that kind of page: for the rest of the run, and for `NEWSMON_RENDER_MEMORY_DAYS` days in
   `<data dir>/render.json` (0: the run only). After that it is tried plain again.
+- `auto`, listing pages that HAVE teasers: scripts may add more (a container filled after load). On a site's
+  first run, and again when its last sample is older than `NEWSMON_RENDER_SAMPLE_DAYS`, up to
+  `NEWSMON_RENDER_SAMPLE_PAGES` listing pages are also fetched rendered and their teaser sets compared; when
+  rendering adds teasers, the site is remembered as needing rendering for listing pages, as above. The last
+  sample's time is kept under `_sampled` in `render.json`. Without a browser, sampling is skipped (one log line).
 - A page whose rendered fallback gave nothing either is not rendered again while its plain HTML stays the same
   (same bytes: a listing revalidated with a `304` is the cached page), for at most `FRUITLESS_MAX_AGE`: an empty
   section page would otherwise start a browser on every scheduled run.
@@ -21,8 +26,9 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from crawler.config import data_dir
+from crawler.render.browser import BrowserNotFound, find_browser
 from crawler.sites import PAGE_KINDS, RENDER_MODES, Site
 
 logger = logging.getLogger(__name__)
@@ -46,6 +53,10 @@ PLAIN_META = "newsmon_render_plain"
 MEMORY_FILE = "render.json"
 FRUITLESS = "_fruitless"
 """Key of `render.json` under which pages that rendering did not help are kept: {url: {sha1, at}}."""
+SAMPLED = "_sampled"
+"""Key of `render.json` under which the time each site's listing pages were last sampled rendered is kept."""
+SAMPLE_META = "newsmon_render_sample"
+"""Request meta of a listing page fetched rendered as a sample: the plain page's teasers (`teasers`)."""
 FRUITLESS_MAX_AGE = timedelta(days=1)
 """A fruitless render is tried again after this long even if the plain page did not change (its scripts may
 fill it now), or sooner with a shorter memory."""
@@ -77,10 +88,12 @@ class RenderMemory:
         self._fruitless: dict[str, dict[str, str]] = {}
         self._helped: set[str] = set()
         """Fruitless pages that rendering helped in this run: dropped from the file too when it is merged."""
+        self._sampled: dict[str, str] = {}
         self._dirty = False
         if path is not None:
             found, fruitless = self._read(path)
             self._found, self._fruitless = self._fresh(found), self._fresh_fruitless(fruitless)
+            self._sampled = self._read_sampled(path)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RenderMemory:
@@ -102,6 +115,7 @@ class RenderMemory:
         if not isinstance(data, dict):
             return {}, {}
         pages = data.pop(FRUITLESS, None)
+        data.pop(SAMPLED, None)
         found = {
             site: {k: v for k, v in kinds.items() if k in PAGE_KINDS and isinstance(v, str)}
             for site, kinds in data.items()
@@ -113,6 +127,25 @@ class RenderMemory:
             if isinstance(entry, dict) and {"sha1", "at"} <= set(entry)
         }
         return found, fruitless
+
+    @staticmethod
+    def _read_sampled(path: Path) -> dict[str, str]:
+        """{site: ISO time of its last rendered sample} from the file (`_sampled`)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        sampled = data.get(SAMPLED) if isinstance(data, dict) else None
+        return {k: v for k, v in sampled.items() if isinstance(v, str)} if isinstance(sampled, dict) else {}
+
+    def sampled_since(self, site: str, oldest: datetime) -> bool:
+        """Whether `site`'s listing pages were sampled rendered at or after `oldest`."""
+        when = self._sampled.get(site)
+        return when is not None and _since(when, oldest)
+
+    def note_sampled(self, site: str) -> None:
+        self._sampled[site] = datetime.now(UTC).isoformat(timespec="seconds")
+        self._dirty = True
 
     def _fresh_fruitless(self, pages: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         oldest = datetime.now(UTC) - min(self.max_age or FRUITLESS_MAX_AGE, FRUITLESS_MAX_AGE)
@@ -168,6 +201,9 @@ class RenderMemory:
         pages.update(self._fruitless)
         if pages:
             merged[FRUITLESS] = pages
+        sampled = {**self._read_sampled(self.path), **self._sampled}
+        if sampled:
+            merged[SAMPLED] = sampled
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".render-", dir=self.path.parent)
@@ -186,7 +222,8 @@ class RenderMemory:
 class RenderPolicy:
     """Decides for one site's requests whether they are rendered, and when a plain page is fetched again rendered.
 
-    Settings: `NEWSMON_RENDER`, `NEWSMON_RENDER_MEMORY_DAYS`; the site's `render`.
+    Settings: `NEWSMON_RENDER`, `NEWSMON_RENDER_MEMORY_DAYS`, `NEWSMON_RENDER_SAMPLE_PAGES`,
+    `NEWSMON_RENDER_SAMPLE_DAYS`; the site's `render`.
     """
 
     def __init__(
@@ -195,6 +232,9 @@ class RenderPolicy:
         mode: str = AUTO,
         memory: RenderMemory | None = None,
         stats: StatsCollector | None = None,
+        sample_pages: int | None = 0,
+        sample_every: timedelta = timedelta(days=7),
+        browser: Callable[[], object] | None = None,
     ) -> None:
         if mode not in RENDER_MODES:
             raise ValueError(f"NEWSMON_RENDER={mode!r}: use one of {', '.join(RENDER_MODES)}")
@@ -206,12 +246,23 @@ class RenderPolicy:
         self._stats = stats
         self._crawler: Crawler | None = None
         self._told: set[str] = set()
+        self.sample_pages = sample_pages
+        """Listing pages (with teasers) also fetched rendered in a sampling run: the budget per site and run (None:
+        from the crawler's settings, read when first needed)."""
+        self.sample_every = sample_every
+        """A site is sampled again when its last sample is older than this."""
+        self._browser = browser
+        """Raises BrowserNotFound when there is no browser to sample with (default: `find_browser`)."""
+        self._samples = 0
+        self._sampling: bool | None = None
+        """None: not decided yet in this run; then whether this run samples the site's listing pages."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, site: Site) -> RenderPolicy:
         mode = str(crawler.settings.get("NEWSMON_RENDER") or AUTO).strip().lower()
-        policy = cls(site, mode, RenderMemory.from_crawler(crawler))
-        policy._crawler = crawler  # its stats exist once the crawl starts
+        browser = partial(find_browser, crawler.settings)
+        policy = cls(site, mode, RenderMemory.from_crawler(crawler), sample_pages=None, browser=browser)
+        policy._crawler = crawler  # its stats exist once the crawl starts, and add-ons' settings (env) are applied
         return policy
 
     def mode(self, kind: str) -> str:
@@ -271,6 +322,78 @@ class RenderPolicy:
             plain = response.meta.get(PLAIN_META)
             if plain:
                 self.memory.remember_fruitless(plain["url"], plain["sha1"])
+
+    # -- sampling: do scripts add teasers to listing pages that have some? -------------------------------------------
+    def sample_listing(self, response: Response, teasers: list[Any]) -> dict[str, Any] | None:
+        """Extra meta for fetching this plain listing page (which has `teasers`) again rendered as a sample, or
+        None: only in `auto` mode for a site not already rendering its listing pages, within the run's budget,
+        when the site was never sampled or its last sample is older than `sample_every`, and with a browser."""
+        if (
+            not teasers
+            or self.mode(LISTING) != AUTO
+            or is_rendered(response)
+            or response.meta.get(RENDER_META) is False
+            or self.memory.needs(self.site.key, LISTING)
+            or not self._sampling_run()
+            or self._samples >= (self.sample_pages or 0)
+        ):
+            return None
+        self._samples += 1
+        self._inc("newsmon/render/sample/listing")
+        logger.debug("Rendering %s too: do scripts add teasers to its %d?", response.url, len(teasers))
+        return {SAMPLE_META: {"teasers": teasers}}
+
+    def _sampling_run(self) -> bool:
+        """Decided once per run: is sampling due for this site, and is there a browser to sample with?"""
+        if self.sample_pages is None:
+            settings = self._crawler.settings if self._crawler is not None else None
+            self.sample_pages = settings.getint("NEWSMON_RENDER_SAMPLE_PAGES", 2) if settings is not None else 0
+            if settings is not None:
+                self.sample_every = timedelta(days=settings.getfloat("NEWSMON_RENDER_SAMPLE_DAYS", 7.0))
+        if self._sampling is None and self.sample_pages <= 0:
+            self._sampling = False
+        if self._sampling is None:
+            oldest = datetime.now(UTC) - self.sample_every
+            self._sampling = False
+            if not self.memory.sampled_since(self.site.key, oldest):
+                try:
+                    (self._browser or find_browser)()
+                except BrowserNotFound as exc:
+                    logger.info("Not sampling %s's listing pages rendered: %s", self.site.key, exc)
+                else:
+                    self._sampling = True
+                    self.memory.note_sampled(self.site.key)
+                    logger.info(
+                        "Sampling %s: rendering up to %d listing pages to see whether scripts add teasers",
+                        self.site.key,
+                        self.sample_pages,
+                    )
+        return self._sampling
+
+    def sample_read(self, response: Response, rendered: list[Any], key: Callable[[Any], str]) -> list[Any]:
+        """A rendered sample's teasers compared with its plain page's (by `key`, e.g. the article URL): when
+        rendering added some, the site is remembered as needing rendering for listing pages. Returns the page's
+        teasers: the rendered ones when they hold every plain one, else the plain ones and the added ones."""
+        plain: list[Any] = response.meta[SAMPLE_META]["teasers"]
+        have = {key(t) for t in plain}
+        added = [t for t in rendered if key(t) not in have]
+        if not added:
+            self._inc("newsmon/render/sample_same/listing")
+            return plain
+        self._inc("newsmon/render/sample_added/listing")
+        found = f"rendering adds {len(added)} teasers to {response.url} ({len(plain)} without scripts)"
+        if self.memory.remember(self.site.key, LISTING):
+            kept = f"for {self.memory.max_age.days} days" if self.memory.path and self.memory.max_age else "this run"
+            logger.info(
+                "%s: %s; its listing pages are rendered from now on (remembered %s)", self.site.key, found, kept
+            )
+        else:
+            logger.info("%s: %s", self.site.key, found)
+        if have <= {key(t) for t in rendered}:
+            return rendered
+        for position, teaser in enumerate(added, len(plain) + 1):
+            teaser.position = position  # after the plain ones: rendering lost some, positions are the plain page's
+        return [*plain, *added]
 
     def close(self) -> None:
         self.memory.save()
