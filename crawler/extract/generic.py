@@ -23,20 +23,24 @@ from crawler.extract.common import (
     agency_of,
     clean,
     dateline_of,
+    headline_apart,
     html_hash,
+    join_agencies,
     parse_html,
+    persons_and_organisations,
     publisher_id,
     read_date,
     read_human_date,
     split_authors,
     strip_furniture_tags,
+    strip_site_suffix,
     word_count,
 )
 from crawler.extract.maintext import KICKER_CLASS, extract_main_text, find_kicker
 from crawler.extract.metadata import PageMeta, read_metadata
 from crawler.items import ArticleItem, Block, Image
 
-NAME = "generic/1"
+NAME = "generic/2"
 
 MIN_FALLBACK_TEXT = 200
 """Characters trafilatura's fallback text needs before it counts as a body (less is a page without article)."""
@@ -250,7 +254,9 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None)
     visible_dates = _time_attributes(root) if meta.published is None or not meta.published.has_time else []
     strip_furniture_tags(root)
     h1, kicker = _h1(root)
-    headline = h1 or meta.ld_headline or meta.og_title
+    kicker = kicker or find_kicker(root)
+    h1 = headline_apart(h1, kicker) if h1 else None
+    headline = h1 or meta.ld_headline or strip_site_suffix(meta.og_title, meta.site_names)
     if not headline:
         raise ExtractionError("no headline")
     main = extract_main_text(root, meta.description, [t for t in (meta.og_title, meta.ld_headline) if t])
@@ -271,7 +277,9 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None)
         seen = _visible_date(main.scope)
         if seen is not None and (published is None or seen.has_time):
             published = seen
-    authors = choose_authors(meta, lambda: _byline(main.scope, root))
+    authors, organisations = persons_and_organisations(
+        choose_authors(meta, lambda: _byline(main.scope, root)), meta.organisation_names
+    )
     paragraphs = [b.text for b in blocks if b.kind == "paragraph"]
     canonical = meta.canonical or url
     breadcrumb = meta.breadcrumb
@@ -282,7 +290,7 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None)
         site=site or _site_of(canonical),
         publisher_id=publisher_id(canonical) or publisher_id(url),
         language=meta.language,
-        kicker=kicker or find_kicker(root),
+        kicker=kicker,
         headline=headline,
         headline_variants={
             k: v
@@ -290,14 +298,15 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None)
                 "h1": h1,
                 "og_title": meta.og_title,
                 "jsonld": meta.ld_headline,
-                "title": meta.title_tag,
+                "title": strip_site_suffix(meta.title_tag, meta.site_names),
             }.items()
             if v
         },
         lead=main.lead,
         body=blocks,
         authors=authors,
-        agency=agency_of(authors) or agency_of(re.findall(r"\((\w+)\)\s*$", paragraphs[-1]) if paragraphs else []),
+        agency=join_agencies(organisations)
+        or agency_of(re.findall(r"\((\w+)\)\s*$", paragraphs[-1]) if paragraphs else []),
         dateline=dateline_of(paragraphs[0] if paragraphs else None),
         published=published.utc if published else None,
         published_raw=published.raw if published else None,
