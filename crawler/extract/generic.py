@@ -118,8 +118,22 @@ def _names_in(el: HtmlElement) -> list[str]:
     return names
 
 
+NOT_BYLINE_AREA = re.compile(
+    r"comment|kommentar|related|recommend|empfehlung|teaser|caption|credit|copyright|reply|discussion", re.I
+)
+"""Class/id words of page parts whose names are never the article's authors: user comments, other articles'
+teasers, photo credits."""
+NOT_BYLINE_AREA_TAGS = frozenset({"figure", "figcaption", "aside", "footer"})
+
+
 def _in_link(el: HtmlElement) -> bool:
-    return any(a.tag == "a" for a in el.iterancestors())
+    """Inside a link (another article's teaser), a comment, a related-articles box or a photo credit."""
+    for a in el.iterancestors():
+        if a.tag == "a" or a.tag in NOT_BYLINE_AREA_TAGS:
+            return True
+        if NOT_BYLINE_AREA.search(f"{a.get('class') or ''} {a.get('id') or ''}"):
+            return True
+    return False
 
 
 def _byline(scope: HtmlElement | None, root: HtmlElement) -> list[str]:
