@@ -52,7 +52,7 @@ def test_person_name_drops_what_is_glued_to_it(raw: str, name: str) -> None:
         ("Reuters", "organisation"),
         ("APA", "organisation"),  # capitals only: an agency or a credit
         ("KEYSTONE", "organisation"),
-        ("CYRIL ZINGARO", "organisation"),  # a credit set in capitals is no byline
+        ("ANNA MUSTER", "person"),  # a full name in capitals is still a name (credits are kept out by place)
         ("Agenturen", "organisation"),  # collective bylines
         ("Redaktion", "organisation"),
         ("Unternehmen", "organisation"),
@@ -64,6 +64,7 @@ def test_person_name_drops_what_is_glued_to_it(raw: str, name: str) -> None:
         ("Sendung: hr-INFO", "none"),  # a programme
         ("Foto: Anna Muster", "none"),  # a credit
         ("123", "none"),
+        ("Quellenberg Hans", "person"),  # a name that begins like a source label
     ],
 )
 def test_name_kind_tells_persons_from_organisations(name: str, kind: str) -> None:
@@ -77,9 +78,18 @@ def test_the_pages_own_name_is_an_organisation() -> None:
 
 def test_persons_and_organisations_split_a_byline() -> None:
     persons, orgs = persons_and_organisations(
-        ["Anna Muster", "Weitere Quellen • AP", "dpa", "Agenturen", "Quelle: Beispiel-Institut", "obe", "Anna Muster"]
+        [
+            "Anna Muster",
+            "Weitere Quellen • AP",
+            "dpa",
+            "Agenturen",
+            "Quelle: Beispiel-Institut",
+            "obe",
+            "Anna Muster",
+            "Quellenberg Hans",
+        ]
     )
-    assert persons == ["Anna Muster"]
+    assert persons == ["Anna Muster", "Quellenberg Hans"]
     assert orgs == ["AP", "dpa", "Agenturen", "Beispiel-Institut"]
     assert join_agencies(orgs) == "AP, dpa, Agenturen, Beispiel-Institut"
     assert split_agencies(join_agencies(orgs)) == orgs

@@ -536,7 +536,7 @@ _TRAILING_DATE = re.compile(r"[\s,|·-]*(?:\d{1,2}\.\s?\d{1,2}\.(?:\d{2,4})?|\d{
 _TRAILING_SHORTHAND = re.compile(r"\s*[(\[]\s*[\w./-]{1,8}\s*[)\]]?\s*$")
 """`Elena Oberholzer (obe)`, `... (obe` (cut off), `... [ab]`: an author's shorthand in brackets."""
 _SOURCE_LABEL = re.compile(
-    r"^(?:weitere\s+)?(?:quellen?|mit\s+material\s+(?:von|der|des)|material)\s*[:•·|-]?\s*", re.I
+    r"^(?:weitere\s+)?(?:quellen?|mit\s+material\s+(?:von|der|des)|material)(?:\s*[:•·|]\s*|\s+)", re.I
 )
 """`Quelle: dpa`, `Weitere Quellen • AP`: what follows is a source, an organisation."""
 _NOT_PERSON_LABEL = re.compile(r"^(?:sendung|foto|fotos|bild|bilder|grafik|video|kamera|illustration)\b", re.I)
@@ -574,8 +574,8 @@ def name_kind(name: str, organisations: Iterable[str] = ()) -> str:
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return "none"
-    if text.upper() == text and len(letters) >= 2:
-        return "organisation"  # `KEYSTONE`, `APA`, `AFP PHOTO`: names set in capitals are credits and agencies
+    if text.upper() == text and len(letters) >= 2 and " " not in text:
+        return "organisation"  # `KEYSTONE`, `APA`: one word in capitals is an agency's or a credit's name
     if text.lower() == text:
         # `t-online` is a brand; `obe`, `srf/hosb` are shorthands of people (or desks), never full names
         return "organisation" if "-" in text and len(text) > 5 else "none"
@@ -584,7 +584,8 @@ def name_kind(name: str, organisations: Iterable[str] = ()) -> str:
 
 def persons_and_organisations(names: Iterable[str], organisations: Iterable[str] = ()) -> tuple[list[str], list[str]]:
     """Byline names (already split) to (persons, organisations): sources and agencies apart from people, each
-    person's name cleaned (`person_name`); order kept, duplicates dropped."""
+    person's name cleaned (`person_name`), organisations as the page spells them (`AFP Deutschland` stays);
+    order kept, duplicates dropped."""
     known = list(organisations)
     persons: list[str] = []
     orgs: list[str] = []
@@ -594,12 +595,12 @@ def persons_and_organisations(names: Iterable[str], organisations: Iterable[str]
         if source and source.end() > 0:
             rest = clean(text[source.end() :])
             if rest:
-                orgs.append(AGENCIES.get(rest.casefold().strip(" ()/."), rest))
+                orgs.append(rest)
             continue
         name = person_name(text)
         kind = name_kind(name or "", known)
         if kind == "organisation" and name:
-            orgs.append(AGENCIES.get(name.casefold().strip(" ()/."), name))
+            orgs.append(name)
         elif kind == "person" and name and name.casefold() not in {p.casefold() for p in persons}:
             persons.append(name)
     return persons, list({o.casefold(): o for o in orgs}.values())

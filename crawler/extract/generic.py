@@ -126,9 +126,12 @@ teasers, photo credits."""
 NOT_BYLINE_AREA_TAGS = frozenset({"figure", "figcaption", "aside", "footer"})
 
 
-def _in_link(el: HtmlElement) -> bool:
-    """Inside a link (another article's teaser), a comment, a related-articles box or a photo credit."""
+def _in_link(el: HtmlElement, area: HtmlElement) -> bool:
+    """Inside a link (another article's teaser), a comment, a related-articles box or a photo credit, below
+    `area` (the words of the page's wrappers above it say nothing of the byline)."""
     for a in el.iterancestors():
+        if a is area:
+            return False
         if a.tag == "a" or a.tag in NOT_BYLINE_AREA_TAGS:
             return True
         if NOT_BYLINE_AREA.search(f"{a.get('class') or ''} {a.get('id') or ''}"):
@@ -157,7 +160,7 @@ def _byline(scope: HtmlElement | None, root: HtmlElement) -> list[str]:
             if not (classed or opens or linked) or HIDDEN.search(attrs):
                 continue
             text = clean(el.text_content())
-            if not text or len(text) > 150 or _in_link(el):
+            if not text or len(text) > 150 or _in_link(el, area):
                 continue
             if classed:
                 names = _names_in(el)
