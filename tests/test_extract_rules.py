@@ -241,3 +241,37 @@ def test_no_stored_headline_holds_its_kicker_or_the_site_name(fixtures_dir: Path
         assert strip_site_suffix(a.headline, site_names) == a.headline, path.stem
         title = a.headline_variants.get("title")
         assert title is None or strip_site_suffix(title, site_names) == title, path.stem
+
+
+ARTICLE_TEXT = "".join(f"<p>Absatz {i} des Artikels mit genug Text für einen Absatz im Text.</p>" for i in range(4))
+
+
+@pytest.mark.parametrize(
+    "decoy",
+    [
+        "<nav class=breadcrumb><ul><li><h1>Kurzer Titel</h1></li></ul></nav>",  # a heading in the breadcrumb trail
+        "<h1 class=breadcrumb__headline>Kurzer Titel</h1>",
+        "<h1 data-breadcrumb-headline>Kurzer Titel</h1>",
+        "<dialog class=modal><header><h1 class=modal__title>Artikel merken</h1></header></dialog>",  # a dialog
+    ],
+)
+def test_the_headline_is_the_readers_not_a_breadcrumb_or_dialog_heading(decoy: str) -> None:
+    head = '<script type="application/ld+json">{"@type":"NewsArticle","headline":"Die Überschrift"}</script>'
+    html = _page(f"<div class=has-breadcrumb>{decoy}<article>{ARTICLE_TEXT}</article></div>", head)
+    assert generic.extract_article(html, "https://www.beispielblatt.de/a").headline == "Die Überschrift"
+    html = _page(
+        f"{decoy}<article><h2 class=title><span class=title__kicker>Meinung</span> "
+        f"<span class=title__headline>Die Überschrift, die man liest</span></h2>{ARTICLE_TEXT}</article>",
+        head,
+    )
+    a = generic.extract_article(html, "https://www.beispielblatt.de/a")
+    assert (a.kicker, a.headline) == ("Meinung", "Die Überschrift, die man liest")
+
+
+def test_a_topic_label_inside_the_h1_is_the_kicker() -> None:
+    html = _page(
+        "<article><h1 class=intro__title><span class=intro__title__topic>Kultur</span><span class=sr-only>:</span>"
+        f" Was lesen die Leute?</h1>{ARTICLE_TEXT}</article>"
+    )
+    a = generic.extract_article(html, "https://www.beispielblatt.de/a")
+    assert (a.kicker, a.headline) == ("Kultur", "Was lesen die Leute?")

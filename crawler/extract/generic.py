@@ -68,20 +68,48 @@ def _site_of(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+HEADLINE_LABEL = re.compile(r"(?:^|[\s_-])(?:topic|rubri[ck]|ressort|category|label)(?:$|[\s_-])", re.I)
+"""Class words of a topic label a page sets inside its headline element (`<span class=...title__topic>Kultur`)."""
+BREADCRUMB = re.compile(r"breadcrumb|modal|dialog|overlay", re.I)
+"""A heading's own or near wrapper's words for the breadcrumb trail and for dialogs (`h1.modal__title`)."""
+
+
+def _in_breadcrumb(el: HtmlElement) -> bool:
+    """A heading that is part of the breadcrumb trail (`h1.breadcrumb__headline`, `h1[data-breadcrumb-headline]`,
+    a `nav` or breadcrumb-classed element up to three levels above) or of a dialog: the page repeats a short
+    title there, the reader's headline is elsewhere. Wrappers further up say nothing (`body.has-breadcrumb`)."""
+    if BREADCRUMB.search(" ".join([el.get("class") or "", el.get("id") or "", *el.attrib.keys()])):
+        return True
+    for depth, node in enumerate(el.iterancestors()):
+        if depth >= 3:
+            break
+        if node.tag in ("nav", "dialog") or BREADCRUMB.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+    return False
+
+
+def _kicker_inside(heading: HtmlElement) -> HtmlElement | None:
+    for child in heading.iterdescendants():
+        attrs = f"{child.get('class') or ''}"
+        if isinstance(child.tag, str) and (KICKER_CLASS.search(attrs) or HEADLINE_LABEL.search(attrs)):
+            return child
+    return None
+
+
 def _h1(root: HtmlElement) -> tuple[str | None, str | None]:
-    """(headline, kicker) from the first `<h1>` with text; a kicker span inside the h1 is split off."""
-    for h1 in root.iter("h1"):
-        kicker = None
-        parts = []
-        for child in h1.iter():
-            if child is not h1 and KICKER_CLASS.search(f"{child.get('class') or ''}"):
-                kicker = clean(child.text_content())
+    """(headline, kicker) from the first `<h1>` with text outside the breadcrumb trail, else the first `<h2>`
+    holding a kicker (pages whose `h1` is a breadcrumb entry); a kicker or topic label inside is split off."""
+    headings = [h for h in root.iter("h1") if not _in_breadcrumb(h)]
+    if not any(clean(h.text_content()) for h in headings):
+        headings = [h for h in root.iter("h2") if _kicker_inside(h) is not None and not _in_breadcrumb(h)]
+    for h1 in headings:
         text = clean(h1.text_content())
         if not text:
             continue
+        inside = _kicker_inside(h1)
+        kicker = clean(inside.text_content()) if inside is not None else None
         if kicker and text.startswith(kicker) and len(text) > len(kicker) + 3:
-            parts.append(clean(text[len(kicker) :].lstrip(" :")))
-            return parts[0], kicker.rstrip(":")
+            return clean(text[len(kicker) :].lstrip(" :")), kicker.rstrip(" :")
         return text, None  # a "kicker" that does not open the headline is not one
     return None, None
 
