@@ -22,7 +22,7 @@ from crawler.extract.common import (
     strip_site_suffix,
 )
 from crawler.extract.metadata import read_metadata
-from crawler.extract.profiles import extract_article
+from crawler.extract.profiles import extract_article, read_with_fallback
 
 
 # -- names ---------------------------------------------------------------------------------------------------------
@@ -275,3 +275,14 @@ def test_a_topic_label_inside_the_h1_is_the_kicker() -> None:
     )
     a = generic.extract_article(html, "https://www.beispielblatt.de/a")
     assert (a.kicker, a.headline) == ("Kultur", "Was lesen die Leute?")
+
+
+def test_an_ippen_article_with_an_empty_body_stays_a_reject_through_the_fallback() -> None:
+    teasers = "".join(
+        f"<div class=id-Teaser-el><h3>Ein anderer Artikel {i}</h3><p>Der Text eines anderen Artikels, der hier nur "
+        f"angerissen wird und zu einer anderen Seite führt.</p></div>"
+        for i in range(4)
+    )
+    html = _page(f"<article class=idjs-Story><h1 class=id-StoryElement-headline>Titel</h1></article>{teasers}")
+    with pytest.raises(ExtractionError, match="empty body"):
+        read_with_fallback("ippen", html, "https://www.merkur.de/a-91234567.html", "merkur.de")

@@ -283,17 +283,22 @@ def _trafilatura_fallback(html: str) -> list[Block]:
     return [Block(kind="paragraph", text=t) for t in (clean(x) for x in text.split("\n")) if t]
 
 
-def extract_article(html: str, url: str, site: str | None = None, fetched_at: datetime | None = None) -> ArticleItem:
-    """Read any news article page. Raises ExtractionError with a reason when the page is not readable."""
+def extract_article(
+    html: str, url: str, site: str | None = None, fetched_at: datetime | None = None, *, last_resort: bool = True
+) -> ArticleItem:
+    """Read any news article page. Raises ExtractionError with a reason when the page is not readable.
+
+    `last_resort=False` leaves trafilatura's text out: a publisher profile's fallback reads a page whose markup
+    it does not know, not a known page with an empty body (trafilatura would return its teasers as text)."""
     try:
-        return _extract(html, url, site, fetched_at)
+        return _extract(html, url, site, fetched_at, last_resort)
     except ExtractionError:
         raise
     except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
         raise ExtractionError(f"unreadable page ({type(exc).__name__}: {exc})") from exc
 
 
-def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None) -> ArticleItem:
+def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None, last_resort: bool) -> ArticleItem:
     root = parse_html(html)
     meta = read_metadata(root, url)
     visible_dates = _time_attributes(root) if meta.published is None or not meta.published.has_time else []
@@ -306,7 +311,7 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None)
         raise ExtractionError("no headline")
     main = extract_main_text(root, meta.description, [t for t in (meta.og_title, meta.ld_headline) if t])
     blocks = main.blocks
-    if not any(b.kind != "crosshead" for b in blocks):
+    if last_resort and not any(b.kind != "crosshead" for b in blocks):
         fallback = [b for b in _trafilatura_fallback(html if isinstance(html, str) else "") if b.text != headline]
         blocks = fallback if sum(len(b.text) for b in fallback) >= MIN_FALLBACK_TEXT else []
     if not any(b.kind != "crosshead" for b in blocks):

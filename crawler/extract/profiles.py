@@ -24,7 +24,8 @@ def profile_for(html: str, url: str) -> str:
 
 
 def read_with_fallback(profile: str, html: str, url: str, site: str, fetched_at: datetime | None = None) -> ArticleItem:
-    """Read with `profile`; a page it cannot read goes to the generic extractor. When that fails too, the
+    """Read with `profile`; a page it cannot read goes to the generic extractor's rules (not its trafilatura
+    last resort: an article of known markup with an empty body stays a reject). When that fails too, the
     profile's reason is raised (it says what the publisher's markup lacks)."""
     try:
         return PROFILES[profile](html, url, site, fetched_at)
@@ -32,7 +33,7 @@ def read_with_fallback(profile: str, html: str, url: str, site: str, fetched_at:
         if profile == "generic":
             raise
         try:
-            return generic.extract_article(html, url, site, fetched_at)
+            return generic.extract_article(html, url, site, fetched_at, last_resort=False)
         except ExtractionError:
             raise first from None
 
