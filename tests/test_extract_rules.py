@@ -12,6 +12,7 @@ import pytest
 from crawler.extract import generic, ippen
 from crawler.extract.common import (
     ExtractionError,
+    clean_headline,
     headline_apart,
     join_agencies,
     name_kind,
@@ -286,3 +287,26 @@ def test_an_ippen_article_with_an_empty_body_stays_a_reject_through_the_fallback
     html = _page(f"<article class=idjs-Story><h1 class=id-StoryElement-headline>Titel</h1></article>{teasers}")
     with pytest.raises(ExtractionError, match="empty body"):
         read_with_fallback("ippen", html, "https://www.merkur.de/a-91234567.html", "merkur.de")
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        ("- «Die Lage ist ernst»", "«Die Lage ist ernst»"),
+        (": Die Lage", "Die Lage"),
+        ("Die Lage - ernst", "Die Lage - ernst"),
+        ("-", "-"),  # nothing else: kept
+        ("", ""),
+    ],
+)
+def test_clean_headline_drops_a_leading_separator(raw: str, want: str) -> None:
+    assert clean_headline(raw) == want
+
+
+def test_a_kicker_right_before_the_readers_heading_not_before_a_breadcrumb_heading() -> None:
+    html = _page(
+        "<nav><p class=kicker>Navigation</p><h1>Start</h1></nav><article><p class=kicker>Wahl</p>"
+        f"<h1>Die Stimmen sind gezählt</h1>{ARTICLE_TEXT}</article>"
+    )
+    a = generic.extract_article(html, "https://www.beispielblatt.de/a")
+    assert (a.kicker, a.headline) == ("Wahl", "Die Stimmen sind gezählt")

@@ -649,6 +649,16 @@ def _site_key(name: str) -> str:
     return re.sub(r"[^\w]", "", key)
 
 
+_LEADING_SEPARATOR = re.compile(r"^[\s:|–—-]+(?=\S)")
+
+
+def clean_headline(headline: str | None) -> str | None:
+    """A headline never opens with a separator (`- «Die ...»`: what stood before it was a kicker or a label)."""
+    if not headline:
+        return headline
+    return clean(_LEADING_SEPARATOR.sub("", headline)) or headline
+
+
 def headline_apart(headline: str, kicker: str | None) -> str:
     """The headline without its kicker where a page glues them (`Kicker: Headline`, `Kicker Headline`)."""
     if not kicker:

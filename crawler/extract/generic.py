@@ -22,6 +22,7 @@ from crawler.extract.common import (
     When,
     agency_of,
     clean,
+    clean_headline,
     dateline_of,
     headline_apart,
     html_hash,
@@ -96,9 +97,9 @@ def _kicker_inside(heading: HtmlElement) -> HtmlElement | None:
     return None
 
 
-def _h1(root: HtmlElement) -> tuple[str | None, str | None]:
-    """(headline, kicker) from the first `<h1>` with text outside the breadcrumb trail, else the first `<h2>`
-    holding a kicker (pages whose `h1` is a breadcrumb entry); a kicker or topic label inside is split off."""
+def _h1(root: HtmlElement) -> tuple[str | None, str | None, HtmlElement | None]:
+    """(headline, kicker, element) from the first `<h1>` with text outside the breadcrumb trail, else the first
+    `<h2>` holding a kicker (pages whose `h1` is a breadcrumb entry); a kicker or topic label inside is split off."""
     headings = [h for h in root.iter("h1") if not _in_breadcrumb(h)]
     if not any(clean(h.text_content()) for h in headings):
         headings = [h for h in root.iter("h2") if _kicker_inside(h) is not None and not _in_breadcrumb(h)]
@@ -109,9 +110,9 @@ def _h1(root: HtmlElement) -> tuple[str | None, str | None]:
         inside = _kicker_inside(h1)
         kicker = clean(inside.text_content()) if inside is not None else None
         if kicker and text.startswith(kicker) and len(text) > len(kicker) + 3:
-            return clean(text[len(kicker) :].lstrip(" :")), kicker.rstrip(" :")
-        return text, None  # a "kicker" that does not open the headline is not one
-    return None, None
+            return clean(text[len(kicker) :].lstrip(" :")), kicker.rstrip(" :"), h1
+        return text, None, h1  # a "kicker" that does not open the headline is not one
+    return None, None, None
 
 
 def _visible_text(el: HtmlElement) -> str:
@@ -303,9 +304,9 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None,
     meta = read_metadata(root, url)
     visible_dates = _time_attributes(root) if meta.published is None or not meta.published.has_time else []
     strip_furniture_tags(root)
-    h1, kicker = _h1(root)
-    kicker = kicker or find_kicker(root)
-    h1 = headline_apart(h1, kicker) if h1 else None
+    h1, kicker, h1_el = _h1(root)
+    kicker = kicker or find_kicker(root, h1_el)
+    h1 = clean_headline(headline_apart(h1, kicker)) if h1 else None
     headline = h1 or meta.ld_headline or strip_site_suffix(meta.og_title, meta.site_names)
     if not headline:
         raise ExtractionError("no headline")

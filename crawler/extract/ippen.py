@@ -25,6 +25,7 @@ from crawler.extract.common import (
     ExtractionError,
     agency_of,
     clean,
+    clean_headline,
     dateline_of,
     headline_apart,
     html_hash,
@@ -204,7 +205,8 @@ def _headline_and_kicker(
         text_el = _first(index, generation.headline_text, headline_el)
         own = clean(text_el.text_content()) if text_el is not None else None
     headline = own or clean(headline_el.text_content())
-    return (headline_apart(headline, kicker) if headline else None), (kicker.rstrip(" :") if kicker else None)
+    headline = clean_headline(headline_apart(headline, kicker)) if headline else None
+    return headline, (kicker.rstrip(" :") if kicker else None)
 
 
 def _block(el: HtmlElement) -> Block | None:
