@@ -244,6 +244,11 @@ def test_no_stored_headline_holds_its_kicker_or_the_site_name(fixtures_dir: Path
         assert title is None or strip_site_suffix(title, site_names) == title, path.stem
 
 
+def _kicker_and_headline(html: str) -> tuple[str | None, str]:
+    a = generic.extract_article(html, "https://www.beispielblatt.de/a")
+    return a.kicker, a.headline
+
+
 ARTICLE_TEXT = "".join(f"<p>Absatz {i} des Artikels mit genug Text für einen Absatz im Text.</p>" for i in range(4))
 
 
@@ -265,8 +270,7 @@ def test_the_headline_is_the_readers_not_a_breadcrumb_or_dialog_heading(decoy: s
         f"<span class=title__headline>Die Überschrift, die man liest</span></h2>{ARTICLE_TEXT}</article>",
         head,
     )
-    a = generic.extract_article(html, "https://www.beispielblatt.de/a")
-    assert (a.kicker, a.headline) == ("Meinung", "Die Überschrift, die man liest")
+    assert _kicker_and_headline(html) == ("Meinung", "Die Überschrift, die man liest")
 
 
 def test_a_topic_label_inside_the_h1_is_the_kicker() -> None:
@@ -274,8 +278,7 @@ def test_a_topic_label_inside_the_h1_is_the_kicker() -> None:
         "<article><h1 class=intro__title><span class=intro__title__topic>Kultur</span><span class=sr-only>:</span>"
         f" Was lesen die Leute?</h1>{ARTICLE_TEXT}</article>"
     )
-    a = generic.extract_article(html, "https://www.beispielblatt.de/a")
-    assert (a.kicker, a.headline) == ("Kultur", "Was lesen die Leute?")
+    assert _kicker_and_headline(html) == ("Kultur", "Was lesen die Leute?")
 
 
 def test_an_ippen_article_with_an_empty_body_stays_a_reject_through_the_fallback() -> None:
@@ -308,5 +311,4 @@ def test_a_kicker_right_before_the_readers_heading_not_before_a_breadcrumb_headi
         "<nav><p class=kicker>Navigation</p><h1>Start</h1></nav><article><p class=kicker>Wahl</p>"
         f"<h1>Die Stimmen sind gezählt</h1>{ARTICLE_TEXT}</article>"
     )
-    a = generic.extract_article(html, "https://www.beispielblatt.de/a")
-    assert (a.kicker, a.headline) == ("Wahl", "Die Stimmen sind gezählt")
+    assert _kicker_and_headline(html) == ("Wahl", "Die Stimmen sind gezählt")
