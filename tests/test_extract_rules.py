@@ -64,6 +64,10 @@ def test_person_name_drops_what_is_glued_to_it(raw: str, name: str) -> None:
         ("hosb", "none"),
         ("Sendung: hr-INFO", "none"),  # a programme
         ("Foto: Anna Muster", "none"),  # a credit
+        ("Redakteurin", "none"),  # a role split off a name (`Anna Muster, Redakteurin`)
+        ("Korrespondent", "none"),
+        ("Wirtschaftsredakteur", "none"),
+        ("Autor Anna Muster", "person"),  # a role word alone, not one before a name
         ("123", "none"),
         ("Quellenberg Hans", "person"),  # a name that begins like a source label
     ],

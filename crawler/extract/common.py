@@ -539,8 +539,14 @@ _SOURCE_LABEL = re.compile(
     r"^(?:weitere\s+)?(?:quellen?|mit\s+material\s+(?:von|der|des)|material)(?:\s*[:•·|]\s*|\s+)", re.I
 )
 """`Quelle: dpa`, `Weitere Quellen • AP`: what follows is a source, an organisation."""
-_NOT_PERSON_LABEL = re.compile(r"^(?:sendung|foto|fotos|bild|bilder|grafik|video|kamera|illustration)\b", re.I)
-"""A programme or a credit (`Sendung: hr-INFO`, `Foto: ...`): neither author nor agency."""
+_NOT_PERSON_LABEL = re.compile(
+    r"^(?:(?:sendung|foto|fotos|bild|bilder|grafik|video|kamera|illustration)\b|"
+    r"(?:chef|gast|fach|wissenschafts|lokal|politik|wirtschafts|sport)?(?:redakteur|korrespondent|reporter|autor|"
+    r"volontär|praktikant|moderator|kolumnist)(?:in|innen)?$|(?:leitung|mitarbeit)$)",
+    re.I,
+)
+"""A programme or a credit (`Sendung: hr-INFO`, `Foto: ...`), or a role split off a name (`Anna Muster,
+Redakteurin`): neither author nor agency."""
 _ORGANISATION_WORD = re.compile(
     r"\b(?:agenturen?|nachrichtenagenturen?|redaktion|newsroom|unternehmen|verlag|gmbh|ag|e\.\s?v\.|team|"
     r"staff|desk|ressort|online|zeitung|magazin|nachrichten|news|medien|media|presse|press|sender|rundfunk)\b",
