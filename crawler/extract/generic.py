@@ -71,7 +71,7 @@ def _site_of(url: str) -> str:
 
 HEADLINE_LABEL = re.compile(r"(?:^|[\s_-])(?:topic|rubri[ck]|ressort|category|label)(?:$|[\s_-])", re.I)
 """Class words of a topic label a page sets inside its headline element (`<span class=...title__topic>Kultur`)."""
-BREADCRUMB = re.compile(r"breadcrumb|modal|dialog|overlay", re.I)
+BREADCRUMB = re.compile(r"breadcrumb|modal|dialog", re.I)
 """A heading's own or near wrapper's words for the breadcrumb trail and for dialogs (`h1.modal__title`)."""
 
 
@@ -155,7 +155,7 @@ teasers, photo credits."""
 NOT_BYLINE_AREA_TAGS = frozenset({"figure", "figcaption", "aside", "footer"})
 
 
-def _in_link(el: HtmlElement, area: HtmlElement) -> bool:
+def _in_other_content(el: HtmlElement, area: HtmlElement) -> bool:
     """Inside a link (another article's teaser), a comment, a related-articles box or a photo credit, below
     `area` (the words of the page's wrappers above it say nothing of the byline)."""
     for a in el.iterancestors():
@@ -189,7 +189,7 @@ def _byline(scope: HtmlElement | None, root: HtmlElement) -> list[str]:
             if not (classed or opens or linked) or HIDDEN.search(attrs):
                 continue
             text = clean(el.text_content())
-            if not text or len(text) > 150 or _in_link(el, area):
+            if not text or len(text) > 150 or _in_other_content(el, area):
                 continue
             if classed:
                 names = _names_in(el)
