@@ -24,6 +24,7 @@ from crawler.extract.common import (
 )
 from crawler.extract.metadata import read_metadata
 from crawler.extract.profiles import extract_article, read_with_fallback
+from crawler.localsite import LocalSite
 
 
 # -- names ---------------------------------------------------------------------------------------------------------
@@ -234,18 +235,24 @@ def test_json_ld_organisations_and_the_publisher_go_to_agency() -> None:
 
 # -- a property over every real page --------------------------------------------------------------------------------
 def test_no_stored_headline_holds_its_kicker_or_the_site_name(fixtures_dir: Path) -> None:
-    pages = sorted((fixtures_dir / "articles/fundus/de").glob("*.html"))
-    assert len(pages) > 40
-    for path in pages:
+    """Over every real page and every article page of the local site (IPPEN templates, kicker above the h1)."""
+    pages = []
+    for path in sorted((fixtures_dir / "articles/fundus/de").glob("*.html")):
         url = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))["url"]
-        html = path.read_text(encoding="utf-8", errors="replace")
+        pages.append((path.stem, path.read_text(encoding="utf-8", errors="replace"), url))
+    local = LocalSite(n_articles=12, seed=18)
+    pages += [
+        (a.path, local.respond(a.path).body.decode("utf-8"), f"https://www.merkur.de{a.path}") for a in local.articles
+    ]
+    assert len(pages) > 50
+    for name, html, url in pages:
         a = extract_article(html, url)
         if a.kicker:
-            assert not a.headline.casefold().startswith(a.kicker.casefold()), path.stem
+            assert not a.headline.casefold().startswith(a.kicker.casefold()), name
         site_names = read_metadata(parse_html(html), url).site_names
-        assert strip_site_suffix(a.headline, site_names) == a.headline, path.stem
+        assert strip_site_suffix(a.headline, site_names) == a.headline, name
         title = a.headline_variants.get("title")
-        assert title is None or strip_site_suffix(title, site_names) == title, path.stem
+        assert title is None or strip_site_suffix(title, site_names) == title, name
 
 
 def _kicker_and_headline(html: str) -> tuple[str | None, str]:
