@@ -52,7 +52,9 @@ class ArticleItem:
     lead: str | None = None
     body: list[Block] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
+    """Persons who wrote the article, clean full names; never an agency, an organisation or a credit."""
     agency: str | None = None
+    """Agencies and organisations credited, several joined by `, ` in byline order (`dpa, AFP`)."""
     dateline: str | None = None
     published: datetime | None = None
     """First publication, UTC. A wall-clock time without an offset is read in Europe/Berlin."""
@@ -66,7 +68,7 @@ class ArticleItem:
     word_count: int = 0
     html_hash: str | None = None
     extractor: str | None = None
-    """Extractor name and version, e.g. `ippen/1`."""
+    """Extractor that read the page: a profile's markup generation (`ippen/2023`) or `generic/2`."""
     fetched_at: datetime | None = None
     published_raw: str | None = None
     """The published date as the page wrote it (offset and precision kept), beside the normalized `published`."""

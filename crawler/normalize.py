@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crawler.canonical import canonical_url
-from crawler.extract.common import AGENCIES, agency_of, split_authors
+from crawler.extract.common import join_agencies, persons_and_organisations, split_agencies, split_authors
 from crawler.terminal import strip_controls
 
 _TYPOGRAPHY: tuple[tuple[str, str], ...] = tuple(
@@ -85,14 +85,10 @@ def to_utc(value: Any) -> datetime | None:
 
 
 def clean_authors(names: list[str] | None, agency: str | None) -> tuple[list[str], str | None]:
-    """Split bylines into people; agency names found among them move to `agency`."""
-    people: list[str] = []
-    for name in split_authors(names or []):
-        if name.casefold().strip(" ()/.") in AGENCIES:
-            agency = agency or agency_of([name])
-        else:
-            people.append(name)
-    return people, agency
+    """Split bylines into people; agencies and organisations found among them join `agency` (the extractors'
+    rules, `crawler.extract.common.persons_and_organisations`)."""
+    people, organisations = persons_and_organisations(split_authors(names or []))
+    return people, join_agencies([*split_agencies(agency), *organisations])
 
 
 def clean_blocks(blocks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

@@ -6,8 +6,8 @@ from typing import Any
 
 from scrapy.http import Response
 
-from crawler.extract.ippen import extract_article
 from crawler.extract.ippen_listing import extract_teasers
+from crawler.extract.profiles import read_with_fallback
 from crawler.items import ArticleItem, TeaserItem
 from crawler.news_spider import NewsSpider
 from crawler.sites import IPPEN_SITES
@@ -32,7 +32,9 @@ class IppenSpider(NewsSpider):
         return extract_teasers(response.text, response.url, self.site)
 
     def read_article(self, response: Response) -> ArticleItem:
-        return extract_article(response.text, response.url, self.site)
+        return read_with_fallback(
+            "ippen", response.text, response.url, self.site
+        )  # generic when no generation reads it
 
 
 class MerkurSpider(IppenSpider):

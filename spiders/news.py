@@ -6,14 +6,12 @@ from typing import Any
 
 from scrapy.http import Response
 
-from crawler.extract import generic, ippen, profiles
+from crawler.extract import profiles
 from crawler.extract.ippen_listing import extract_teasers
 from crawler.extract.link_listing import extract_link_teasers
 from crawler.items import ArticleItem, TeaserItem
 from crawler.news_spider import NewsSpider
 from crawler.sites import load_site
-
-READERS = {"ippen": ippen.extract_article, "generic": generic.extract_article, "auto": profiles.extract_article}
 
 
 class GenericNewsSpider(NewsSpider):
@@ -34,4 +32,6 @@ class GenericNewsSpider(NewsSpider):
         return extract_link_teasers(response.text, response.url, self.site, self._article_regex)
 
     def read_article(self, response: Response) -> ArticleItem:
-        return READERS[self.profile.profile](response.text, response.url, self.site)
+        if self.profile.profile == "auto":
+            return profiles.extract_article(response.text, response.url, self.site)
+        return profiles.read_with_fallback(self.profile.profile, response.text, response.url, self.site)

@@ -56,7 +56,7 @@ def test_ippen_page_matches_ground_truth_in_every_field(fixtures_dir: Path, stem
         assert image.caption == expected["caption"]
         assert image.credit == (expected["authors"][0] if expected["authors"] else None)
         assert image.alt == expected["description"]
-    assert a.site == site and a.fetched_url == url and a.extractor == "ippen/1"
+    assert a.site == site and a.fetched_url == url and a.extractor == "ippen/2023"
     assert a.language == "de" and a.html_hash and a.word_count > 200 and a.paywall is False
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from crawler.extract.common import read_date
+from crawler.extract.common import read_date, split_agencies
 from crawler.extract.profiles import extract_article, profile_for
 from crawler.fingerprint import CONTENT_FIELDS
 from crawler.items import ArticleItem
@@ -123,8 +123,10 @@ def test_page_matches_expected(fixtures_dir: Path, stem: str) -> None:
 
 # -- evaluation gate against the ground truth ----------------------------------------------------------------------
 TOKEN = re.compile(r"\w+")
-FLOORS = {"body_f1": 0.96, "authors": 0.90, "date": 0.95}
-"""The project's targets on these pages (docs/benchmarks.md): the gate fails when quality drops below them."""
+FLOORS = {"body_f1": 0.98, "authors": 0.97, "date": 0.97}
+"""The figures on these pages (docs/benchmarks.md, after issue 18): the gate fails when quality drops below them."""
+VALIDATION_FLOORS = {"body_f1": 0.97, "authors": 0.92, "date": 0.97}
+"""The issue-18 targets on the validation third (bench/extraction_split.py), scored here, never read."""
 TRUTH_ERRORS = {
     "JungeWelt_2026_05_18": "authors",  # the truth lists the dateline place "Nairobi" as an author
 }
@@ -141,8 +143,22 @@ def _tokens(text: str) -> Counter:
 
 
 def test_quality_floors_against_ground_truth(fixtures_dir: Path) -> None:
+    _assert_floors(fixtures_dir, stems(fixtures_dir), FLOORS)
+
+
+def test_quality_floors_on_the_validation_third(fixtures_dir: Path) -> None:
+    from bench.extraction_split import publisher_of, validation_publishers
+
+    held = set(validation_publishers(fixtures_dir / "articles"))
+    chosen = [s for s in stems(fixtures_dir) if publisher_of(s) in held]
+    assert len(held) == 9 and len(chosen) >= 9
+    _assert_floors(fixtures_dir, chosen, VALIDATION_FLOORS)
+
+
+def _assert_floors(fixtures_dir: Path, chosen: list[str], floors: dict[str, float]) -> None:
+    """Body bag-of-words F1 (mean precision and recall), authors (set equality) and date to the minute."""
     precisions, recalls, authors_ok, dates_ok = [], [], [], []
-    for stem in stems(fixtures_dir):
+    for stem in chosen:
         article, meta = extract(fixtures_dir, stem)
         truth = meta["expected"]
         body = " ".join(
@@ -153,7 +169,9 @@ def test_quality_floors_against_ground_truth(fixtures_dir: Path) -> None:
         precisions.append(tp / max(sum(p.values()), 1))
         recalls.append(tp / max(sum(t.values()), 1))
         if truth.get("authors") and TRUTH_ERRORS.get(stem) != "authors":
-            authors_ok.append({a.casefold() for a in truth["authors"]} == {a.casefold() for a in article.authors})
+            # the truth lists credited agencies among the authors; newsmon keeps them in `agency`
+            credited = article.authors + split_agencies(article.agency)
+            authors_ok.append({a.casefold() for a in truth["authors"]} == {a.casefold() for a in credited})
         when = read_date(truth.get("publishing_date") or "")
         wall_clock = bool(truth.get("publishing_date")) and "+" not in truth["publishing_date"][10:]
         if when and when.has_time and not (wall_clock and when.value.time().isoformat() == "00:00:00"):
@@ -169,9 +187,9 @@ def test_quality_floors_against_ground_truth(fixtures_dir: Path) -> None:
             dates_ok.append(ok)
     precision, recall = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
     f1 = 2 * precision * recall / (precision + recall)
-    assert f1 >= FLOORS["body_f1"], f"body bag-of-words F1 {f1:.3f}"
-    assert sum(authors_ok) / len(authors_ok) >= FLOORS["authors"], f"authors {sum(authors_ok)}/{len(authors_ok)}"
-    assert sum(dates_ok) / len(dates_ok) >= FLOORS["date"], f"dates {sum(dates_ok)}/{len(dates_ok)}"
+    assert f1 >= floors["body_f1"], f"body bag-of-words F1 {f1:.3f}"
+    assert sum(authors_ok) / len(authors_ok) >= floors["authors"], f"authors {sum(authors_ok)}/{len(authors_ok)}"
+    assert sum(dates_ok) / len(dates_ok) >= floors["date"], f"dates {sum(dates_ok)}/{len(dates_ok)}"
 
 
 def test_ippen_pages_take_the_ippen_profile_and_others_the_generic(fixtures_dir: Path) -> None:

@@ -146,3 +146,15 @@ def test_the_spidermon_suite_runs_spidermons_monitors_and_the_history_monitor():
         "Site history/No field went missing",
     }
     assert failed["Site history/No field went missing"] == "merkur.de: field kicker on 0%"
+
+
+def test_the_share_of_each_extractor_is_a_run_figure():
+    cov = Coverage()
+    for name in ("ippen/2023", "ippen/2023", "ippen/2023", "generic/2"):
+        cov.observe({"headline": "H", "extractor": name})
+    figures = run_metrics({}, cov, Counter(), NOW - timedelta(minutes=1), NOW, {})
+    assert figures["extractors"] == [
+        {"extractor": "ippen/2023", "count": 3, "share": 0.75},
+        {"extractor": "generic/2", "count": 1, "share": 0.25},
+    ]
+    assert Coverage().extractor_shares() == []

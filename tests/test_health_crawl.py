@@ -23,6 +23,7 @@ def test_a_field_gone_and_errors_up_raise_health_alerts(mongo_uri, db, tmp_path)
         assert health["metrics"]["articles"] == 12 and health["metrics"]["coverage"]["headline"] == 1.0
         assert health["metrics"]["coverage"]["kicker"] > 0.5 and health["metrics"]["http"]["error_rate"] == 0
         assert {m["status"] for m in health["monitors"]} == {"OK"}
+        assert health["metrics"]["extractors"] == [{"extractor": "ippen/2023", "count": 12, "share": 1.0}]
 
         for spec in site.articles:
             site.edit_article(spec.id, kicker=None)
@@ -44,4 +45,5 @@ def test_a_field_gone_and_errors_up_raise_health_alerts(mongo_uri, db, tmp_path)
     health_kinds = {a.get("kind") for a in written if a.get("type") == "health"}
     assert {"field_gone", "errors_up", "rejects_up", "monitor"} <= health_kinds
     text = summarize(db)
+    assert "read by ippen/2023 100%" in text
     assert "Crawl health" in text and re.search(r"! merkur\.de: field kicker on 0% of \d+ articles, usually 8\d%", text)

@@ -111,3 +111,14 @@ def test_article_page_is_extracted(fixtures_dir):
     (item,) = list(MerkurSpider().parse_article(html("https://www.merkur.de/welt/x-92243692.html", body)))
     assert isinstance(item, ArticleItem)
     assert item.site == "merkur.de" and item.publisher_id == "92243692"
+    assert item.extractor == "ippen/2023"
+
+
+def test_an_article_in_a_layout_no_ippen_generation_knows_is_read_by_the_generic_extractor():
+    paragraphs = "".join(
+        f"<p>Absatz {i} eines Artikels in einem Layout, das noch kein Profil kennt.</p>" for i in range(4)
+    )
+    body = f"<html lang=de><body><div class=id-Article-headline-x></div><main><h1>Neues Layout</h1>{paragraphs}</main>"
+    (item,) = list(MerkurSpider().parse_article(html("https://www.merkur.de/welt/x-92243693.html", body + "</body>")))
+    assert isinstance(item, ArticleItem)
+    assert (item.extractor, item.headline, item.site) == ("generic/2", "Neues Layout", "merkur.de")

@@ -532,6 +532,151 @@ def agency_of(names: Iterable[str]) -> str | None:
     return None
 
 
+_TRAILING_DATE = re.compile(r"[\s,|·-]*(?:\d{1,2}\.\s?\d{1,2}\.(?:\d{2,4})?|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2})\b.*$")
+_TRAILING_SHORTHAND = re.compile(r"\s*[(\[]\s*[\w./-]{1,8}\s*[)\]]?\s*$")
+"""`Elena Oberholzer (obe)`, `... (obe` (cut off), `... [ab]`: an author's shorthand in brackets."""
+_SOURCE_LABEL = re.compile(
+    r"^(?:weitere\s+)?(?:quellen?|mit\s+material\s+(?:von|der|des)|material)(?:\s*[:•·|]\s*|\s+)", re.I
+)
+"""`Quelle: dpa`, `Weitere Quellen • AP`: what follows is a source, an organisation."""
+_NOT_PERSON_LABEL = re.compile(
+    r"^(?:(?:sendung|foto|fotos|bild|bilder|grafik|video|kamera|illustration)\b|"
+    r"(?:chef|gast|fach|wissenschafts|lokal|politik|wirtschafts|sport)?(?:redakteur|korrespondent|reporter|autor|"
+    r"volontär|praktikant|moderator|kolumnist)(?:in|innen)?$|(?:leitung|mitarbeit)$)",
+    re.I,
+)
+"""A programme or a credit (`Sendung: hr-INFO`, `Foto: ...`), or a role split off a name (`Anna Muster,
+Redakteurin`): neither author nor agency."""
+_ORGANISATION_WORD = re.compile(
+    r"\b(?:agenturen?|nachrichtenagenturen?|redaktion|newsroom|unternehmen|verlag|gmbh|ag|e\.\s?v\.|team|"
+    r"staff|desk|ressort|online|zeitung|magazin|nachrichten|news|medien|media|presse|press|sender|rundfunk)\b",
+    re.I,
+)
+"""Words no person's name holds: collective bylines (`Agenturen`, `Redaktion`, `Unternehmen`) and organisations."""
+_DOMAIN = re.compile(r"\w\.(?:de|at|ch|com|net|org|eu|info|online|media)\b", re.I)
+
+
+def person_name(name: str) -> str | None:
+    """A byline name cleaned of what publishers glue to it: a date or time (`Anna Muster 05.01.2025`) and a
+    shorthand in brackets (`Elena Oberholzer (obe`), whole or cut off. None when nothing name-like is left."""
+    text = clean(_TRAILING_DATE.sub("", name)) or ""
+    if " " in text:
+        text = clean(_TRAILING_SHORTHAND.sub("", text)) or ""
+    return text.strip(" ,;:|·•-") or None
+
+
+def name_kind(name: str, organisations: Iterable[str] = ()) -> str:
+    """`person`, `organisation` or `none` (not a name: initials, a programme, a credit), by rules that hold
+    across publishers: known agencies, the page's own organisation names (its publisher, site name, JSON-LD
+    organisations), words no person's name holds, domains and brand spellings, text in capitals only."""
+    text = clean(name) or ""
+    key = text.casefold().strip(" ()/.")
+    if not key or _NOT_PERSON_LABEL.match(text):
+        return "none"
+    if key in AGENCIES or key in {(clean(o) or "").casefold() for o in organisations}:
+        return "organisation"
+    if _ORGANISATION_WORD.search(text) or _DOMAIN.search(text):
+        return "organisation"
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "none"
+    if text.upper() == text and len(letters) >= 2 and " " not in text:
+        return "organisation"  # `KEYSTONE`, `APA`: one word in capitals is an agency's or a credit's name
+    if text.lower() == text:
+        # `t-online` is a brand; `obe`, `srf/hosb` are shorthands of people (or desks), never full names
+        return "organisation" if "-" in text and len(text) > 5 else "none"
+    return "person"
+
+
+def persons_and_organisations(names: Iterable[str], organisations: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    """Byline names (already split) to (persons, organisations): sources and agencies apart from people, each
+    person's name cleaned (`person_name`), organisations as the page spells them (`AFP Deutschland` stays);
+    order kept, duplicates dropped."""
+    known = list(organisations)
+    persons: list[str] = []
+    orgs: list[str] = []
+    for raw in names:
+        text = clean(raw) or ""
+        source = _SOURCE_LABEL.match(text)
+        if source and source.end() > 0:
+            rest = clean(text[source.end() :])
+            if rest:
+                orgs.append(rest)
+            continue
+        name = person_name(text)
+        kind = name_kind(name or "", known)
+        if kind == "organisation" and name:
+            orgs.append(name)
+        elif kind == "person" and name and name.casefold() not in {p.casefold() for p in persons}:
+            persons.append(name)
+    return persons, list({o.casefold(): o for o in orgs}.values())
+
+
+def join_agencies(names: Iterable[str]) -> str | None:
+    """The `agency` field: one or several organisations credited, in byline order, joined by `, `."""
+    unique = list({n.casefold(): n for n in names if n}.values())
+    return ", ".join(unique) or None
+
+
+def split_agencies(agency: str | None) -> list[str]:
+    """`agency` back to its organisations (`"dpa, AFP"` -> `["dpa", "AFP"]`)."""
+    return [a for a in (clean(x) for x in (agency or "").split(", ")) if a]
+
+
+_SUFFIX_SEPARATOR = re.compile(r"\s+[|–—·:-]\s+|\s+[|–—·-]|[|–—·]\s+")
+
+
+def strip_site_suffix(title: str | None, site_names: Iterable[str]) -> str | None:
+    """`Headline | FR.de`, `Headline - DER SPIEGEL` -> `Headline`: the site name after the last separator goes,
+    when it is one of the site's names (og:site_name, JSON-LD publisher, the host) or a host spelling of one."""
+    if not title:
+        return title
+    names = {_site_key(n) for n in site_names if n}
+    names.discard("")
+    text = title
+    for _ in range(2):  # `Headline | Section | Site`: the site, then nothing more (sections stay)
+        parts = list(_SUFFIX_SEPARATOR.finditer(text))
+        if not parts:
+            break
+        last = parts[-1]
+        tail = _site_key(text[last.end() :])
+        if tail and (tail in names or any(tail.startswith(n) or n.startswith(tail) for n in names if len(n) > 3)):
+            text = text[: last.start()].rstrip()
+            continue
+        break
+    return clean(text) or title
+
+
+def _site_key(name: str) -> str:
+    """`www.FR.de`, `FR.de`, `fr` -> `fr`; `DER SPIEGEL` -> `derspiegel`."""
+    key = (clean(name) or "").casefold()
+    key = re.sub(r"^(?:https?://)?(?:www\.)?", "", key)
+    key = re.sub(r"\.(?:de|at|ch|com|net|org|eu|info)$", "", key)
+    return re.sub(r"[^\w]", "", key)
+
+
+_LEADING_SEPARATOR = re.compile(r"^[\s:|–—-]+(?=\S)")
+
+
+def clean_headline(headline: str | None) -> str | None:
+    """A headline never opens with a separator (`- «Die ...»`: what stood before it was a kicker or a label)."""
+    if not headline:
+        return headline
+    return clean(_LEADING_SEPARATOR.sub("", headline)) or headline
+
+
+def headline_apart(headline: str, kicker: str | None) -> str:
+    """The headline without its kicker where a page glues them (`Kicker: Headline`, `Kicker Headline`)."""
+    if not kicker:
+        return headline
+    k = kicker.rstrip(" :").casefold()
+    if headline.casefold().startswith(k) and len(headline) > len(k) + 3:
+        rest = clean(headline[len(k) :].lstrip(" :–—-|"))
+        if rest:
+            return rest
+    return headline
+
+
 _DATELINE = re.compile(r"^([A-ZÄÖÜ][\w.'’()/ -]{1,50}?)\s(?:[–—-]|\(dpa\)\s?[–—-]?)\s")
 _DATELINE_DOT = re.compile(r"^([A-ZÄÖÜ][\wäöüß/-]{2,30})\.\s(?=[A-ZÄÖÜ])")
 

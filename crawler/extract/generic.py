@@ -22,21 +22,26 @@ from crawler.extract.common import (
     When,
     agency_of,
     clean,
+    clean_headline,
     dateline_of,
+    headline_apart,
     html_hash,
+    join_agencies,
     parse_html,
+    persons_and_organisations,
     publisher_id,
     read_date,
     read_human_date,
     split_authors,
     strip_furniture_tags,
+    strip_site_suffix,
     word_count,
 )
 from crawler.extract.maintext import KICKER_CLASS, extract_main_text, find_kicker
 from crawler.extract.metadata import PageMeta, read_metadata
 from crawler.items import ArticleItem, Block, Image
 
-NAME = "generic/1"
+NAME = "generic/2"
 
 MIN_FALLBACK_TEXT = 200
 """Characters trafilatura's fallback text needs before it counts as a body (less is a page without article)."""
@@ -64,22 +69,50 @@ def _site_of(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def _h1(root: HtmlElement) -> tuple[str | None, str | None]:
-    """(headline, kicker) from the first `<h1>` with text; a kicker span inside the h1 is split off."""
-    for h1 in root.iter("h1"):
-        kicker = None
-        parts = []
-        for child in h1.iter():
-            if child is not h1 and KICKER_CLASS.search(f"{child.get('class') or ''}"):
-                kicker = clean(child.text_content())
+HEADLINE_LABEL = re.compile(r"(?:^|[\s_-])(?:topic|rubri[ck]|ressort|category|label)(?:$|[\s_-])", re.I)
+"""Class words of a topic label a page sets inside its headline element (`<span class=...title__topic>Kultur`)."""
+BREADCRUMB = re.compile(r"breadcrumb|modal|dialog", re.I)
+"""A heading's own or near wrapper's words for the breadcrumb trail and for dialogs (`h1.modal__title`)."""
+
+
+def _in_breadcrumb(el: HtmlElement) -> bool:
+    """A heading that is part of the breadcrumb trail (`h1.breadcrumb__headline`, `h1[data-breadcrumb-headline]`,
+    a `nav` or breadcrumb-classed element up to three levels above) or of a dialog: the page repeats a short
+    title there, the reader's headline is elsewhere. Wrappers further up say nothing (`body.has-breadcrumb`)."""
+    if BREADCRUMB.search(" ".join([el.get("class") or "", el.get("id") or "", *el.attrib.keys()])):
+        return True
+    for depth, node in enumerate(el.iterancestors()):
+        if depth >= 3:
+            break
+        if node.tag in ("nav", "dialog") or BREADCRUMB.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+    return False
+
+
+def _kicker_inside(heading: HtmlElement) -> HtmlElement | None:
+    for child in heading.iterdescendants():
+        attrs = f"{child.get('class') or ''}"
+        if isinstance(child.tag, str) and (KICKER_CLASS.search(attrs) or HEADLINE_LABEL.search(attrs)):
+            return child
+    return None
+
+
+def _h1(root: HtmlElement) -> tuple[str | None, str | None, HtmlElement | None]:
+    """(headline, kicker, element) from the first `<h1>` with text outside the breadcrumb trail, else the first
+    `<h2>` holding a kicker (pages whose `h1` is a breadcrumb entry); a kicker or topic label inside is split off."""
+    headings = [h for h in root.iter("h1") if not _in_breadcrumb(h)]
+    if not any(clean(h.text_content()) for h in headings):
+        headings = [h for h in root.iter("h2") if _kicker_inside(h) is not None and not _in_breadcrumb(h)]
+    for h1 in headings:
         text = clean(h1.text_content())
         if not text:
             continue
+        inside = _kicker_inside(h1)
+        kicker = clean(inside.text_content()) if inside is not None else None
         if kicker and text.startswith(kicker) and len(text) > len(kicker) + 3:
-            parts.append(clean(text[len(kicker) :].lstrip(" :")))
-            return parts[0], kicker.rstrip(":")
-        return text, None  # a "kicker" that does not open the headline is not one
-    return None, None
+            return clean(text[len(kicker) :].lstrip(" :")), kicker.rstrip(" :"), h1
+        return text, None, h1  # a "kicker" that does not open the headline is not one
+    return None, None, None
 
 
 def _visible_text(el: HtmlElement) -> str:
@@ -114,8 +147,25 @@ def _names_in(el: HtmlElement) -> list[str]:
     return names
 
 
-def _in_link(el: HtmlElement) -> bool:
-    return any(a.tag == "a" for a in el.iterancestors())
+NOT_BYLINE_AREA = re.compile(
+    r"comment|kommentar|related|recommend|empfehlung|teaser|caption|credit|copyright|reply|discussion", re.I
+)
+"""Class/id words of page parts whose names are never the article's authors: user comments, other articles'
+teasers, photo credits."""
+NOT_BYLINE_AREA_TAGS = frozenset({"figure", "figcaption", "aside", "footer"})
+
+
+def _in_other_content(el: HtmlElement, area: HtmlElement) -> bool:
+    """Inside a link (another article's teaser), a comment, a related-articles box or a photo credit, below
+    `area` (the words of the page's wrappers above it say nothing of the byline)."""
+    for a in el.iterancestors():
+        if a is area:
+            return False
+        if a.tag == "a" or a.tag in NOT_BYLINE_AREA_TAGS:
+            return True
+        if NOT_BYLINE_AREA.search(f"{a.get('class') or ''} {a.get('id') or ''}"):
+            return True
+    return False
 
 
 def _byline(scope: HtmlElement | None, root: HtmlElement) -> list[str]:
@@ -139,7 +189,7 @@ def _byline(scope: HtmlElement | None, root: HtmlElement) -> list[str]:
             if not (classed or opens or linked) or HIDDEN.search(attrs):
                 continue
             text = clean(el.text_content())
-            if not text or len(text) > 150 or _in_link(el):
+            if not text or len(text) > 150 or _in_other_content(el, area):
                 continue
             if classed:
                 names = _names_in(el)
@@ -234,28 +284,35 @@ def _trafilatura_fallback(html: str) -> list[Block]:
     return [Block(kind="paragraph", text=t) for t in (clean(x) for x in text.split("\n")) if t]
 
 
-def extract_article(html: str, url: str, site: str | None = None, fetched_at: datetime | None = None) -> ArticleItem:
-    """Read any news article page. Raises ExtractionError with a reason when the page is not readable."""
+def extract_article(
+    html: str, url: str, site: str | None = None, fetched_at: datetime | None = None, *, last_resort: bool = True
+) -> ArticleItem:
+    """Read any news article page. Raises ExtractionError with a reason when the page is not readable.
+
+    `last_resort=False` leaves trafilatura's text out: a publisher profile's fallback reads a page whose markup
+    it does not know, not a known page with an empty body (trafilatura would return its teasers as text)."""
     try:
-        return _extract(html, url, site, fetched_at)
+        return _extract(html, url, site, fetched_at, last_resort)
     except ExtractionError:
         raise
     except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
         raise ExtractionError(f"unreadable page ({type(exc).__name__}: {exc})") from exc
 
 
-def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None) -> ArticleItem:
+def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None, last_resort: bool) -> ArticleItem:
     root = parse_html(html)
     meta = read_metadata(root, url)
     visible_dates = _time_attributes(root) if meta.published is None or not meta.published.has_time else []
     strip_furniture_tags(root)
-    h1, kicker = _h1(root)
-    headline = h1 or meta.ld_headline or meta.og_title
+    h1, kicker, h1_el = _h1(root)
+    kicker = kicker or find_kicker(root, h1_el)
+    h1 = clean_headline(headline_apart(h1, kicker)) if h1 else None
+    headline = h1 or meta.ld_headline or strip_site_suffix(meta.og_title, meta.site_names)
     if not headline:
         raise ExtractionError("no headline")
     main = extract_main_text(root, meta.description, [t for t in (meta.og_title, meta.ld_headline) if t])
     blocks = main.blocks
-    if not any(b.kind != "crosshead" for b in blocks):
+    if last_resort and not any(b.kind != "crosshead" for b in blocks):
         fallback = [b for b in _trafilatura_fallback(html if isinstance(html, str) else "") if b.text != headline]
         blocks = fallback if sum(len(b.text) for b in fallback) >= MIN_FALLBACK_TEXT else []
     if not any(b.kind != "crosshead" for b in blocks):
@@ -271,7 +328,9 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None)
         seen = _visible_date(main.scope)
         if seen is not None and (published is None or seen.has_time):
             published = seen
-    authors = choose_authors(meta, lambda: _byline(main.scope, root))
+    authors, organisations = persons_and_organisations(
+        choose_authors(meta, lambda: _byline(main.scope, root)), meta.organisation_names
+    )
     paragraphs = [b.text for b in blocks if b.kind == "paragraph"]
     canonical = meta.canonical or url
     breadcrumb = meta.breadcrumb
@@ -282,7 +341,7 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None)
         site=site or _site_of(canonical),
         publisher_id=publisher_id(canonical) or publisher_id(url),
         language=meta.language,
-        kicker=kicker or find_kicker(root),
+        kicker=kicker,
         headline=headline,
         headline_variants={
             k: v
@@ -290,14 +349,15 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None)
                 "h1": h1,
                 "og_title": meta.og_title,
                 "jsonld": meta.ld_headline,
-                "title": meta.title_tag,
+                "title": strip_site_suffix(meta.title_tag, meta.site_names),
             }.items()
             if v
         },
         lead=main.lead,
         body=blocks,
         authors=authors,
-        agency=agency_of(authors) or agency_of(re.findall(r"\((\w+)\)\s*$", paragraphs[-1]) if paragraphs else []),
+        agency=join_agencies(organisations)
+        or agency_of(re.findall(r"\((\w+)\)\s*$", paragraphs[-1]) if paragraphs else []),
         dateline=dateline_of(paragraphs[0] if paragraphs else None),
         published=published.utc if published else None,
         published_raw=published.raw if published else None,

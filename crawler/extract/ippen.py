@@ -1,16 +1,20 @@
-"""Article extractor for the IPPEN.MEDIA CMS (merkur.de, fr.de, tz.de, fnp.de, hna.de, deichstube.de, ...).
+"""Article profile for the IPPEN.MEDIA CMS (merkur.de, fr.de, tz.de, fnp.de, hna.de, deichstube.de, ...).
 
-Selectors are declared once at the top, one per field, as in fundus' per-publisher parsers, and answered from one
-walk over the page (`crawler.extract.class_index`: lxml's CSSSelector cost more than the parse); the markup is read
-off real pages in ../shared/fixtures (`id-StoryElement-*` since about 2020, `id-Article-content-item-*` before).
-Metadata (dates with offset, canonical URL, tags, paywall) comes from `crawler.extract.metadata`, shared with the
-generic profile.
+Declarative and versioned by markup generation, the way fundus keeps a parser class per publisher with dated
+versions: each `Generation` names the class tokens that mark it and its selectors, one per field, answered from
+one walk over the page (`crawler.extract.class_index`: lxml's CSSSelector cost more than the parse). A page is read
+by the first generation it carries the markers of; the article records which one (`extractor`, e.g.
+`ippen/2023`). A page no generation reads raises `ExtractionError`, and `crawler.extract.profiles` hands it to
+the generic extractor. Metadata (dates with offset, canonical URL, tags, paywall) comes from
+`crawler.extract.metadata`, shared with the generic profile.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
@@ -21,47 +25,114 @@ from crawler.extract.common import (
     ExtractionError,
     agency_of,
     clean,
+    clean_headline,
     dateline_of,
+    headline_apart,
     html_hash,
+    join_agencies,
     parse_html,
+    persons_and_organisations,
     publisher_id,
     read_date,
     split_authors,
     strip_furniture_tags,
+    strip_site_suffix,
     word_count,
 )
 from crawler.extract.maintext import FURNITURE_TEXT, strip_inline_furniture
-from crawler.extract.metadata import read_metadata
+from crawler.extract.metadata import PageMeta, read_metadata
 from crawler.items import ArticleItem, Block, Image
 
-__all__ = ["NAME", "ExtractionError", "extract_article", "is_ippen_page"]
+__all__ = ["GENERATIONS", "NAME", "ExtractionError", "Generation", "extract_article", "is_ippen_page"]
 
-NAME = "ippen/1"
 
-STORY = ClassSelector("article.idjs-Story, .id-Story, article.id-Article, .id-Article-content")
-HEADLINE = ClassSelector("h1.id-StoryElement-headline, h1.id-Article-content-item-headline, h1")
-KICKER = ClassSelector(
-    ".id-StoryElement-kicker, .id-StoryElement-headline-kicker, .id-StoryElement-kicker-text, "
-    ".id-Article-content-item-headline-kicker, .id-Story-kicker"
-)
-LEAD = ClassSelector("p.id-StoryElement-leadText, p.id-StoryElement-summary, .id-Article-content-item-summary")
-BODY = ClassSelector(
-    "p.id-StoryElement-paragraph, h2.id-StoryElement-crosshead, h3.id-StoryElement-crosshead, "
-    "ul.id-StoryElement-list, ol.id-StoryElement-list, blockquote.id-StoryElement-quote, "
-    ".id-StoryElement-quote, p.id-Article-content-item-paragraph, .id-Article-content-item-headline-text, "
-    "ul.id-Article-content-item-list, ol.id-Article-content-item-list"
-)
-AUTHORS = ClassSelector(
-    ".id-StoryElement-authors a, .id-Story-authors a, .id-StoryElement-authors-name, .id-Article-content-item-author a"
-)
-AUTHORS_TEXT = ClassSelector(".id-StoryElement-authors, .id-Story-authors, .id-Article-content-item-author")
-BREADCRUMB = ClassSelector("ol.id-DonaldBreadcrumb li a, .id-Breadcrumb-item a")
 TIME = ClassSelector(".id-StoryElement-timestamp time, .id-Story-timestamp time, time")
+BREADCRUMB = ClassSelector("ol.id-DonaldBreadcrumb li a, .id-Breadcrumb-item a")
 FIGURE = ClassSelector(
     "figure.id-StoryElement-image, figure.id-Article-content-item-image, figure.id-StoryElement-intestitialLink-image"
 )
 CAPTION = ClassSelector("figcaption, .id-StoryElement-image-caption")
 PAYWALL = ClassSelector(".id-StoryElement-paywall, .id-Paywall, .idjs-paywall, .id-StoryElement-paywallHint")
+"""Selectors every generation shares unless it declares its own."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One markup generation of the IPPEN CMS, declared like a fundus parser version: the class tokens that mark
+    it and, per field, the selectors. A tuple of selectors is tried in order of preference (the first that
+    matches wins, whatever the document order); a single selector returns its matches in document order."""
+
+    name: str
+    """Recorded as the article's `extractor`: profile and the year the markup was first read off a real page."""
+    markers: tuple[str, ...]
+    story: tuple[ClassSelector, ...]
+    headline: tuple[ClassSelector, ...]
+    headline_text: tuple[ClassSelector, ...]
+    """Inside the headline element: the headline's own text, when the element also holds the kicker."""
+    kicker: tuple[ClassSelector, ...]
+    lead: tuple[ClassSelector, ...]
+    body: ClassSelector
+    authors: ClassSelector
+    authors_text: ClassSelector
+    time: ClassSelector = TIME
+    breadcrumb: ClassSelector = BREADCRUMB
+    figure: ClassSelector = FIGURE
+    caption: ClassSelector = CAPTION
+    paywall: ClassSelector = PAYWALL
+
+
+def _prefer(*css: str) -> tuple[ClassSelector, ...]:
+    return tuple(ClassSelector(c) for c in css)
+
+
+STORY_ELEMENT = Generation(
+    name="ippen/2023",
+    markers=("id-StoryElement-headline",),
+    story=_prefer("article.idjs-Story", ".id-Story"),
+    headline=_prefer("h1.id-StoryElement-headline", "h1"),
+    headline_text=_prefer(".id-StoryElement-headline-text"),
+    kicker=_prefer(
+        ".id-StoryElement-kicker-text",
+        ".id-StoryElement-headline-kicker",
+        ".id-StoryElement-kicker",
+        ".id-Story-kicker",
+    ),
+    lead=_prefer("p.id-StoryElement-leadText", "p.id-StoryElement-summary"),
+    body=ClassSelector(
+        "p.id-StoryElement-paragraph, h2.id-StoryElement-crosshead, h3.id-StoryElement-crosshead, "
+        "ul.id-StoryElement-list, ol.id-StoryElement-list, blockquote.id-StoryElement-quote, .id-StoryElement-quote"
+    ),
+    authors=ClassSelector(".id-StoryElement-authors a, .id-Story-authors a, .id-StoryElement-authors-name"),
+    authors_text=ClassSelector(".id-StoryElement-authors, .id-Story-authors"),
+)
+"""`id-StoryElement-*`: merkur.de 2023, fr.de 2024 (../shared/fixtures)."""
+
+ARTICLE_CONTENT = Generation(
+    name="ippen/2020",
+    markers=("id-Article-content-item", "id-Article-headline"),
+    story=_prefer("article.id-Article", ".id-Article-content", ".id-Article"),
+    headline=_prefer("h1.id-Article-headline", "h2.id-Article-headline", "h1.id-Article-content-item-headline", "h1"),
+    headline_text=_prefer(".id-Article-headline-text"),
+    kicker=_prefer(".id-Article-kicker-text", ".id-Article-content-item-headline-kicker", ".id-Article-kicker"),
+    lead=_prefer(".id-Article-content-item-summary"),
+    body=ClassSelector(
+        "p.id-Article-content-item-paragraph, p.id-Article-content-item, .id-Article-content-item-headline-text, "
+        "h2.id-Article-content-item-headline, h3.id-Article-content-item-headline, "
+        "ul.id-Article-content-item-list, ol.id-Article-content-item-list, "
+        "blockquote.id-Article-content-item-quote"
+    ),
+    authors=ClassSelector(".id-Article-content-item-author a, .id-Article-author a, .id-Article-authors a"),
+    authors_text=ClassSelector(".id-Article-content-item-author, .id-Article-author, .id-Article-authors"),
+)
+"""`id-Article-*`: fr.de in 2020 (kicker `p.id-Article-kicker > span.id-Article-kicker-text`, headline
+`h2.id-Article-headline`, paragraphs `p.id-Article-content-item`, lead `...-item-summary`) and the older pages
+with `id-Article-content-item-paragraph` / `-headline-text`."""
+
+GENERATIONS = (STORY_ELEMENT, ARTICLE_CONTENT)
+"""Newest first: a page is read by the first generation whose markers it carries and that finds a headline and
+a body; a page none of them reads is left to the generic extractor (`crawler.extract.profiles`)."""
+NAME = STORY_ELEMENT.name
+
 FURNITURE = re.compile(
     r"id-Recommendation|id-Comments|id-Newsletter|id-StoryElement-factBox|id-StoryElement-embed|id-Teaser|"
     r"id-StoryElement-intestitialLink|id-StoryElement-interactionBar|id-Story-interactionBar|newsletter",
@@ -71,13 +142,11 @@ FURNITURE = re.compile(
 SHARE_OBJECT = re.compile(r"""=(\{"title":"(?:[^"\\]|\\.)*"(?:,"(?:text|url)":"(?:[^"\\]|\\.)*")*\})""")
 CREDIT = re.compile(r"\s*©\s*(.+)$")
 
-IPPEN_MARKERS = ("id-StoryElement-", "id-Article-content-item", "id-DonaldBreadcrumb", "IPPEN.MEDIA")
-
 
 def is_ippen_page(html: str) -> bool:
-    """Does the page use the IPPEN.MEDIA article markup?"""
+    """Does the page use the IPPEN.MEDIA article markup (of any generation)?"""
     head = html[:400_000] if isinstance(html, str) else ""
-    return "id-StoryElement-headline" in head or "id-Article-content-item" in head
+    return any(marker in head for generation in GENERATIONS for marker in generation.markers)
 
 
 def _share_title(root: HtmlElement) -> str | None:
@@ -102,6 +171,44 @@ def _in_furniture(el: HtmlElement) -> bool:
     return False
 
 
+def _first(
+    index: ClassIndex,
+    preferred: tuple[ClassSelector, ...],
+    within: HtmlElement,
+    keep: Callable[[HtmlElement], bool] = lambda el: True,
+) -> HtmlElement | None:
+    """The first match of the most preferred selector that matches (not the first in document order)."""
+    for selector in preferred:
+        for el in index.select(selector, within):
+            if keep(el):
+                return el
+    return None
+
+
+def _headline_and_kicker(
+    index: ClassIndex, generation: Generation, story: HtmlElement, headline_el: HtmlElement | None
+) -> tuple[str | None, str | None]:
+    """The headline's own text and the kicker apart, also where the headline element holds the kicker."""
+    end = None
+    if headline_el is not None:
+        end = index.position[headline_el] + sum(1 for e in headline_el.iterdescendants() if isinstance(e.tag, str))
+
+    def opens_headline(el: HtmlElement) -> bool:  # before or inside the headline, never a teaser's kicker
+        return not _in_furniture(el) and bool(clean(el.text_content())) and (end is None or index.position[el] <= end)
+
+    kicker_el = _first(index, generation.kicker, story, opens_headline)
+    kicker = clean(kicker_el.text_content()) if kicker_el is not None else None
+    if headline_el is None:
+        return None, kicker
+    own = None
+    if kicker_el is not None and any(a is headline_el for a in kicker_el.iterancestors()):
+        text_el = _first(index, generation.headline_text, headline_el)
+        own = clean(text_el.text_content()) if text_el is not None else None
+    headline = own or clean(headline_el.text_content())
+    headline = clean_headline(headline_apart(headline, kicker)) if headline else None
+    return headline, (kicker.rstrip(" :") if kicker else None)
+
+
 def _block(el: HtmlElement) -> Block | None:
     classes = el.get("class") or ""
     tag = el.tag
@@ -124,16 +231,18 @@ def _block(el: HtmlElement) -> Block | None:
     return Block(kind=kind, text=text)
 
 
-def _images(index: ClassIndex, story: HtmlElement, url: str, lead_image: str | None) -> list[Image]:
+def _images(
+    index: ClassIndex, generation: Generation, story: HtmlElement, url: str, lead_image: str | None
+) -> list[Image]:
     """Story images (figures and photo-gallery links) with caption, credit (after `©`) and alt text; the page's
     og:image only when the story has no figure."""
     images: list[Image] = []
-    for fig in index.select(FIGURE, story):
+    for fig in index.select(generation.figure, story):
         img = next(fig.iter("img"), None)
         src = (img.get("src") or img.get("data-src")) if img is not None else None
         if not src:
             continue
-        cap = index.select(CAPTION, fig)
+        cap = index.select(generation.caption, fig)
         caption = clean(cap[0].text_content()) if cap else None
         credit = None
         if caption:
@@ -148,7 +257,8 @@ def _images(index: ClassIndex, story: HtmlElement, url: str, lead_image: str | N
 
 
 def extract_article(html: str, url: str, site: str, fetched_at: datetime | None = None) -> ArticleItem:
-    """Read an IPPEN article page. Raises ExtractionError with a reason when it is not one."""
+    """Read an IPPEN article page with the first generation that reads it. Raises ExtractionError with a reason
+    (the newest generation's) when none does."""
     try:
         return _extract(html, url, site, fetched_at)
     except ExtractionError:
@@ -163,41 +273,89 @@ def _extract(html: str, url: str, site: str, fetched_at: datetime | None) -> Art
     share = _share_title(root)
     strip_furniture_tags(root)
     index = ClassIndex(root)
-    stories = index.select(STORY, root)
-    story = stories[0] if stories else root
-    h1_els = index.select(HEADLINE, story) or index.select(HEADLINE, root)
-    h1_el = h1_els[0] if h1_els else None
-    h1 = clean(h1_el.text_content()) if h1_el is not None else None
-    headline = h1 or meta.ld_headline or meta.og_title
-    if not headline:
-        raise ExtractionError("no headline")
-    lead_els = index.select(LEAD, story)
-    lead = clean(lead_els[0].text_content()) if lead_els else None
-    body = [b for b in (_block(el) for el in index.select(BODY, story) if not _in_furniture(el)) if b is not None]
+    marked = [g for g in GENERATIONS if any(m in index.by_class for m in g.markers)]
+    first_error: ExtractionError | None = None
+    for generation in marked or GENERATIONS[:1]:
+        try:
+            return _read(generation, index, root, meta, share, html, url, site, fetched_at)
+        except ExtractionError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error
+
+
+def _body(index: ClassIndex, generation: Generation, story: HtmlElement, skip: set[HtmlElement]) -> list[Block]:
+    """The story's blocks in page order; an element inside one already taken (a crosshead's inner span), the
+    lead and furniture are left out; crossheads closing the article are dropped."""
+    taken: set[HtmlElement] = set()
+    body: list[Block] = []
+    for el in index.select(generation.body, story):
+        if el in skip or _in_furniture(el) or any(a in taken or a in skip for a in el.iterancestors()):
+            continue
+        taken.add(el)
+        block = _block(el)
+        if block is not None:
+            body.append(block)
     while body and body[-1].kind == "crosshead":
         body.pop()
+    return body
+
+
+def _read(
+    generation: Generation,
+    index: ClassIndex,
+    root: HtmlElement,
+    meta: PageMeta,
+    share: str | None,
+    html: str,
+    url: str,
+    site: str,
+    fetched_at: datetime | None,
+) -> ArticleItem:
+    story = _first(index, generation.story, root)
+    story = story if story is not None else root
+    headline_el = _first(index, generation.headline, story)
+    if headline_el is None:
+        headline_el = _first(index, generation.headline, root)
+    h1, kicker = _headline_and_kicker(index, generation, story, headline_el)
+    headline = h1 or meta.ld_headline or strip_site_suffix(meta.og_title, meta.site_names)
+    if not headline:
+        raise ExtractionError("no headline")
+    lead_el = _first(index, generation.lead, story)
+    lead = clean(lead_el.text_content()) if lead_el is not None else None
+    skip = {lead_el} if lead_el is not None else set()
+    if headline_el is not None:
+        skip.add(headline_el)
+    body = _body(index, generation, story, skip)
     if not any(b.kind != "crosshead" for b in body):
         raise ExtractionError("empty body")
 
-    byline = [clean(a.text_content()) or "" for a in index.select(AUTHORS, story)]
+    byline = [clean(a.text_content()) or "" for a in index.select(generation.authors, story)]
     if not any(byline):
-        byline = [clean(el.text_content()) or "" for el in index.select(AUTHORS_TEXT, story)]
-    authors = split_authors(byline) or split_authors(meta.ld_authors)
+        byline = [clean(el.text_content()) or "" for el in index.select(generation.authors_text, story)]
+    people = split_authors(byline) or split_authors(meta.ld_authors)
+    authors, organisations = persons_and_organisations(people, meta.organisation_names)
 
     published = meta.published
     if published is None or not published.has_time:
-        for el in index.select(TIME, story):
+        for el in index.select(generation.time, story):
             when = read_date(el.get("datetime"))
             if when is not None:
                 published = when
                 break
 
-    breadcrumb = [t for t in (clean(a.text_content()) for a in index.select(BREADCRUMB, root)) if t] or meta.breadcrumb
-    kicker_els = index.select(KICKER, story)
+    breadcrumb = [
+        t for t in (clean(a.text_content()) for a in index.select(generation.breadcrumb, root)) if t
+    ] or meta.breadcrumb
     paragraphs = [b.text for b in body if b.kind == "paragraph"]
     last_words = re.findall(r"\b(\w[\w-]*)\W*$", paragraphs[-1]) if paragraphs else []
     canonical = meta.canonical or url
-    variants = {"h1": h1, "og_title": meta.og_title, "jsonld": meta.ld_headline, "title": meta.title_tag}
+    variants = {
+        "h1": h1,
+        "og_title": meta.og_title,
+        "jsonld": meta.ld_headline,
+        "title": strip_site_suffix(meta.title_tag, meta.site_names),
+    }
     if share:
         variants["share"] = share
     return ArticleItem(
@@ -206,13 +364,13 @@ def _extract(html: str, url: str, site: str, fetched_at: datetime | None) -> Art
         site=site,
         publisher_id=publisher_id(canonical) or publisher_id(url),
         language=meta.language,
-        kicker=clean(kicker_els[0].text_content()) if kicker_els else None,
+        kicker=kicker,
         headline=headline,
         headline_variants={k: v for k, v in variants.items() if v},
         lead=lead,
         body=body,
         authors=authors,
-        agency=agency_of(authors) or agency_of(last_words),
+        agency=join_agencies(organisations) or agency_of(last_words),
         dateline=dateline_of(paragraphs[0] if paragraphs else None),
         published=published.utc if published else None,
         published_raw=published.raw if published else None,
@@ -221,10 +379,10 @@ def _extract(html: str, url: str, site: str, fetched_at: datetime | None) -> Art
         breadcrumb=breadcrumb,
         section=breadcrumb[1] if len(breadcrumb) > 1 else meta.section,  # [0] is the homepage ("Startseite")
         tags=meta.tags,
-        images=_images(index, story, url, meta.image),
-        paywall=meta.paywall or bool(index.select(PAYWALL, story)),
+        images=_images(index, generation, story, url, meta.image),
+        paywall=meta.paywall or bool(index.select(generation.paywall, story)),
         word_count=word_count(([lead] if lead else []) + [b.text for b in body]),
         html_hash=html_hash(html),
-        extractor=NAME,
+        extractor=generation.name,
         fetched_at=fetched_at or datetime.now(UTC),
     )

@@ -452,9 +452,10 @@ def find_lead(
     return None
 
 
-def find_kicker(root: HtmlElement) -> str | None:
-    """A kicker (Dachzeile): a kicker-classed element opening the headline, or the element right before it."""
-    h1 = next(root.iter("h1"), None)
+def find_kicker(root: HtmlElement, h1: HtmlElement | None = None) -> str | None:
+    """A kicker (Dachzeile): a kicker-classed element opening the headline, or the element right before it.
+    `h1`: the headline element when known (else the page's first `<h1>`)."""
+    h1 = h1 if h1 is not None else next(root.iter("h1"), None)
     if h1 is None:
         return None
     h1_text = clean(h1.text_content()) or ""

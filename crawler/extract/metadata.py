@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -55,6 +55,14 @@ class PageMeta:
     paywall: bool = False
     article: dict[str, Any] = field(default_factory=dict)
     """The JSON-LD article object, as found."""
+    site_names: list[str] = field(default_factory=list)
+    """The site's own names: og:site_name, application-name, the JSON-LD publisher, the host (`www.` dropped)."""
+
+    @property
+    def organisation_names(self) -> list[str]:
+        """Names on the page that are organisations, never authors: the site's names and JSON-LD organisations."""
+        orgs = [n for n, k in zip(self.ld_authors, self.ld_author_kinds, strict=False) if k == "Organization"]
+        return [*self.site_names, *orgs]
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -99,6 +107,15 @@ def read_metadata(root: HtmlElement, url: str, default_tz: tzinfo = DEFAULT_TZ) 
     out.language = clean(lang.replace("_", "-").split("-")[0].lower()) if lang else None
 
     out.og_title = first_meta(meta, "og:title", "twitter:title")
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    publisher = ld.get("publisher")
+    names = [
+        first_meta(meta, "og:site_name"),
+        first_meta(meta, "application-name"),
+        ld_text(publisher.get("name")) if isinstance(publisher, dict) else ld_text(publisher),
+        host,
+    ]
+    out.site_names = list(dict.fromkeys(n for n in names if n))
     out.ld_headline = ld_text(ld.get("headline")) or ld_text(ld.get("name"))
     title = root.find(".//title")
     out.title_tag = clean(title.text_content()) if title is not None else None

@@ -1,19 +1,41 @@
-"""Which extractor reads a page: the IPPEN.MEDIA profile for its markup, the generic profile for everything else."""
+"""Which extractor reads a page: a publisher profile for its markup, the generic extractor for everything else,
+and for a page the profile cannot read (a markup generation it does not know), so no page is lost to a redesign.
+The article's `extractor` says which one read it; crawl health counts them per site (`crawler.health`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from crawler.extract import generic, ippen
+from crawler.extract.common import ExtractionError
 from crawler.items import ArticleItem
 
-PROFILES = {"ippen": ippen.extract_article, "generic": generic.extract_article}
+Reader = Callable[[str, str, str, datetime | None], ArticleItem]
+
+PROFILES: dict[str, Reader] = {"ippen": ippen.extract_article, "generic": generic.extract_article}
 
 
 def profile_for(html: str, url: str) -> str:
-    """`ippen` when the page carries the IPPEN article markup (whatever its domain), else `generic`."""
+    """`ippen` when the page carries the IPPEN article markup of any generation (whatever its domain), else
+    `generic`."""
     return "ippen" if ippen.is_ippen_page(html) else "generic"
+
+
+def read_with_fallback(profile: str, html: str, url: str, site: str, fetched_at: datetime | None = None) -> ArticleItem:
+    """Read with `profile`; a page it cannot read goes to the generic extractor's rules (not its trafilatura
+    last resort: an article of known markup with an empty body stays a reject). When that fails too, the
+    profile's reason is raised (it says what the publisher's markup lacks)."""
+    try:
+        return PROFILES[profile](html, url, site, fetched_at)
+    except ExtractionError as first:
+        if profile == "generic":
+            raise
+        try:
+            return generic.extract_article(html, url, site, fetched_at, last_resort=False)
+        except ExtractionError:
+            raise first from None
 
 
 def extract_article(html: str, url: str, site: str | None = None, fetched_at: datetime | None = None) -> ArticleItem:
@@ -21,4 +43,4 @@ def extract_article(html: str, url: str, site: str | None = None, fetched_at: da
     if site is None:
         host = urlsplit(url).hostname or ""
         site = host[4:] if host.startswith("www.") else host
-    return PROFILES[profile_for(html, url)](html, url, site, fetched_at)
+    return read_with_fallback(profile_for(html, url), html, url, site, fetched_at)

@@ -29,13 +29,23 @@ class Coverage:
     def __init__(self) -> None:
         self.articles = 0
         self.counts: Counter[str] = Counter()
+        self.extractors: Counter[str] = Counter()
 
     def observe(self, article: Mapping[str, Any]) -> None:
         self.articles += 1
         self.counts.update(name for name in FIELDS if present(article, name))
+        self.extractors[str(article.get("extractor") or "unknown")] += 1
 
     def shares(self) -> dict[str, float]:
         """Field -> share of articles that have it (empty when no article was seen)."""
         if not self.articles:
             return {}
         return {name: round(self.counts[name] / self.articles, 4) for name in FIELDS}
+
+    def extractor_shares(self) -> list[dict[str, Any]]:
+        """Which extractor read the run's articles (`ippen/2023`, `generic/2`, ...), most first, with the share:
+        a publisher's markup change shows as its profile's share falling and the generic extractor's rising."""
+        return [
+            {"extractor": name, "count": n, "share": round(n / self.articles, 4)}
+            for name, n in self.extractors.most_common()
+        ]

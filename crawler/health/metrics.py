@@ -46,6 +46,7 @@ def run_metrics(
     return {
         "articles": coverage.articles,
         "coverage": coverage.shares(),
+        "extractors": coverage.extractor_shares(),
         "rejects": sum(rejects.values()),
         "reject_rate": round(sum(rejects.values()) / read, 4) if read else 0.0,
         "rejects_by_reason": [{"reason": r, "count": n} for r, n in rejects.most_common(20)],

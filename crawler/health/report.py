@@ -29,5 +29,7 @@ def health_lines(db: Database, *, site: str | None = None, limit: int = 5) -> li
             if started
             else f"  ?  {run.get('site')}  {health.get('status', '?').upper()}"
         )
+        if m.get("extractors"):
+            lines.append("      read by " + ", ".join(f"{e['extractor']} {e['share']:.0%}" for e in m["extractors"]))
         lines.extend(f"      ! {alert.get('message')}" for alert in health.get("alerts") or [])
     return lines

@@ -105,7 +105,11 @@ CONTENT = {
         ),
     ),
     "authors": array("People in the byline, in order.", STRINGS),
-    "agency": value(nullable("string"), "News agency credited (dpa, AFP, ...), split off the byline."),
+    "agency": value(
+        nullable("string"),
+        "Agencies and organisations credited (dpa, AFP, the publisher's own desk, ...), split off the byline, never "
+        "in `authors`; several are joined by `, ` in byline order (`dpa, AFP`).",
+    ),
     "dateline": value(nullable("string"), "Place line of the article, when printed."),
     "published": value(nullable("date"), "First publication (UTC), as the page declares it."),
     "modified": value(nullable("date"), "Last modification the page declares (UTC)."),
@@ -131,7 +135,11 @@ CONTENT = {
 
 FETCH = {
     "html_hash": value(nullable("string"), "SHA-256 of the raw HTML fetched (fetch fact: not part of the content)."),
-    "extractor": value(nullable("string"), "Extractor name and version, e.g. `ippen/1`."),
+    "extractor": value(
+        nullable("string"),
+        "Extractor that read the page: a publisher profile's markup generation (`ippen/2023`, `ippen/2020`) or "
+        "`generic/2`.",
+    ),
 }
 
 ARTICLES = collection(
@@ -339,6 +347,18 @@ RUN_HEALTH = record(
                     "Share of those articles that have each field: `kicker`, `headline`, `lead`, `authors`, "
                     "`date`, `body`, `images` (empty when no article was read).",
                     value(DOUBLE, "Share, 0 to 1."),
+                ),
+                "extractors": array(
+                    "Which extractor read the articles, most first (`ippen/2023`, `generic/2`, ...): a markup change "
+                    "shows as a publisher profile's share falling and the generic extractor's rising.",
+                    record(
+                        "One extractor.",
+                        {
+                            "extractor": value("string", "Extractor name and version."),
+                            "count": value(INT, "Articles it read."),
+                            "share": value(DOUBLE, "Share of the run's articles, 0 to 1."),
+                        },
+                    ),
                 ),
                 "rejects": value(INT, "Pages and items rejected."),
                 "reject_rate": value(DOUBLE, "rejects / (articles + rejects)."),
