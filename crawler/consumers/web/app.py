@@ -27,8 +27,9 @@ from crawler.consumers.query import (
     positive_int,
     text,
 )
-from crawler.consumers.web import api, atom
+from crawler.consumers.web import api, atom, stats
 from crawler.consumers.web.api import NotFound
+from crawler.consumers.web.charts import charts_page
 from crawler.consumers.web.html import CSP
 from crawler.consumers.web.pages import article_page, changes_page, error_page
 from crawler.store import schema
@@ -41,6 +42,8 @@ CHANGE_LIST_FIELDS = {"old": 0, "new": 0, "location": 0}
 VERSION_FIELDS = {"version": 1, "fetched_at": 1, "kicker": 1, "headline": 1, "content_hash": 1}
 MAX_PAGE = 200
 SITES_TTL = 60.0
+CHART_DAYS = 30
+CHART_RUNS = 20
 
 
 HTML = "text/html; charset=utf-8"
@@ -75,6 +78,8 @@ class App:
                 body: str | bytes = self.changes(params)
             elif path == "/article":
                 body = self.article(params)
+            elif path == "/charts":
+                body = self.charts(params)
             elif path == "/feed.atom":
                 body, content_type = self.feed(params, application_uri(dict(environ))), atom.CONTENT_TYPE
             elif path == "/api/changes":
@@ -101,6 +106,13 @@ class App:
         if len(found) > limit:
             older = {k: v for k, v in params.items() if k not in ("before",)} | {"before": shown[-1]["seq"]}
         return changes_page(shown, params, self.sites(), older)
+
+    def charts(self, params: Mapping[str, str]) -> str:
+        """Charts of one site (`site`) or all, over the last `days` days and the last `runs` runs."""
+        site = text(params["site"], "site") if params.get("site") else None
+        days = positive_int(params["days"], "days", stats.MAX_DAYS) if params.get("days") else CHART_DAYS
+        runs = positive_int(params["runs"], "runs", stats.MAX_RUNS) if params.get("runs") else CHART_RUNS
+        return charts_page(stats.collect(self.db, site, days, runs), self.sites(), params)
 
     def feed(self, params: Mapping[str, str], base_url: str) -> bytes:
         """The page's changes (same filters, newest first, at most `MAX_PAGE`) as Atom, up to the committed mark."""
