@@ -112,7 +112,8 @@ class App:
         site = text(params["site"], "site") if params.get("site") else None
         days = positive_int(params["days"], "days", stats.MAX_DAYS) if params.get("days") else CHART_DAYS
         runs = positive_int(params["runs"], "runs", stats.MAX_RUNS) if params.get("runs") else CHART_RUNS
-        return charts_page(stats.collect(self.db, site, days, runs), self.sites(), params)
+        form = {**params, "days": str(days), "runs": str(runs)}
+        return charts_page(stats.collect(self.db, site, days, runs), self.sites(), form)
 
     def feed(self, params: Mapping[str, str], base_url: str) -> bytes:
         """The page's changes (same filters, newest first, at most `MAX_PAGE`) as Atom, up to the committed mark."""

@@ -38,14 +38,16 @@ def charts_page(stats: SiteStats, sites: Sequence[str], form: Mapping[str, str])
     nav = " · ".join(
         f"<b>{esc(name or 'all sites')}</b>"
         if name == (stats.site or "")
-        else internal("/charts", {"site": name, "days": form.get("days")}, name or "all sites")
+        else internal(
+            "/charts", {"site": name, "days": form.get("days"), "runs": form.get("runs")}, name or "all sites"
+        )
         for name in ["", *sites]
     )
     window = (
         '<form class="filters" method="get" action="/charts">'
         f'<input type="hidden" name="site" value="{esc(stats.site)}">'
         f'<label>days<input name="days" size="4" value="{esc(days)}"></label>'
-        f'<label>runs<input name="runs" size="4" value="{esc(form.get("runs") or len(stats.runs) or "")}"></label>'
+        f'<label>runs<input name="runs" size="4" value="{esc(form.get("runs"))}"></label>'
         '<button type="submit">show</button></form>'
     )
     total = sum(sum(v) for v in stats.by_class.values())
