@@ -120,6 +120,8 @@ def documented_reads(db: Database) -> list[dict[str, Any]]:
             ],
         },
         {"name": "headline edits", "op": "countDocuments", "collection": "changes", "filter": {"field": "headline"}},
+        {"name": "first then close", "op": "firstThenClose", "collection": "changes", "sort": {"seq": -1}},
+        {"name": "estimated", "op": "estimatedDocumentCount", "collection": "changes"},
         {"name": "sites", "op": "distinct", "collection": "articles", "key": "site"},
         {"name": "fields", "op": "distinct", "collection": "changes", "key": "field", "filter": {"editorial": True}},
     ]
@@ -147,6 +149,10 @@ def with_pymongo(db: Database, reads: list[dict[str, Any]]) -> dict[str, Any]:
             result = coll.find_one(read.get("filter", {}), read.get("projection"))
         elif op == "aggregate":
             result = list(coll.aggregate(read["pipeline"], batchSize=BATCH))
+        elif op == "firstThenClose":
+            result = coll.find_one({}, sort=list(read["sort"].items()))
+        elif op == "estimatedDocumentCount":
+            result = coll.estimated_document_count()
         elif op == "countDocuments":
             result = coll.count_documents(read.get("filter", {}))
         elif op == "distinct":

@@ -3,7 +3,7 @@
 //
 // Usage: node read_all.cjs URI DB BATCH < reads.json
 // reads.json: [{"name", "op", "collection", ...}] with op one of find, aggregate, countDocuments, distinct,
-// listCollections, listIndexes, findOne; filters and pipelines are canonical Extended JSON.
+// listCollections, listIndexes, findOne, firstThenClose, estimatedDocumentCount; filters and pipelines are canonical Extended JSON.
 // Every collection of the database is also read whole ("all:<name>", sorted by _id); cursors fetch BATCH
 // documents at a time, so getMore is exercised. Values are not promoted, so Int32, Int64 and Double keep their BSON types.
 "use strict";
@@ -33,6 +33,15 @@ async function run(db, read, batchSize) {
       return await coll.findOne(read.filter || {}, { promoteValues: false, projection: read.projection });
     case "aggregate":
       return await coll.aggregate(read.pipeline, opts).toArray();
+    case "firstThenClose": {
+      // one document of a cursor that has more, then close it early: killCursors with the long id
+      const cursor = coll.find(read.filter || {}, { promoteValues: false, batchSize: 2 }).sort(read.sort);
+      const first = await cursor.next();
+      await cursor.close();
+      return first;
+    }
+    case "estimatedDocumentCount":
+      return await coll.estimatedDocumentCount();
     case "countDocuments":
       return await coll.countDocuments(read.filter || {});
     case "distinct":
