@@ -177,6 +177,7 @@ def test_the_feed_takes_the_filters_of_the_page(app):
         "merkur.de:1:v000001%3E000002:headline"
     ]
     assert len(ids(limit="2")) == 2
+    assert 'href="/feed.atom?site=tz.de&amp;class=typo_fix"' in get(app, "/", site="tz.de", **{"class": "typo_fix"})[2]
     feed = feedparser.parse(get(app, "/feed.atom", site="tz.de")[2].encode()).feed
     assert feed.id != feedparser.parse(get(app, "/feed.atom")[2].encode()).feed.id  # a filtered feed is another feed
     assert feed.links[0].href == "http://127.0.0.1:8700/feed.atom?site=tz.de"
