@@ -43,6 +43,8 @@ VERSION_FIELDS = {"version": 1, "fetched_at": 1, "kicker": 1, "headline": 1, "co
 MAX_PAGE = 200
 SITES_TTL = 60.0
 CHART_DAYS = 30
+CHARTS_TTL = 60.0
+CHARTS_CACHED = 32
 CHART_RUNS = 20
 
 
@@ -58,6 +60,7 @@ class App:
         self.page_size = page_size
         self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts) if allowed_hosts is not None else None
         self._sites: tuple[float, list[str]] = (0.0, [])
+        self._charts: dict[tuple[str | None, int, int], tuple[float, stats.SiteStats]] = {}
 
     def __call__(self, environ: Mapping[str, Any], start_response: StartResponse) -> list[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -113,7 +116,21 @@ class App:
         days = positive_int(params["days"], "days", stats.MAX_DAYS) if params.get("days") else CHART_DAYS
         runs = positive_int(params["runs"], "runs", stats.MAX_RUNS) if params.get("runs") else CHART_RUNS
         form = {**params, "days": str(days), "runs": str(runs)}
-        return charts_page(stats.collect(self.db, site, days, runs), self.sites(), form)
+        return charts_page(self._chart_stats(site, days, runs), self.sites(), form)
+
+    def _chart_stats(self, site: str | None, days: int, runs: int) -> stats.SiteStats:
+        """The figures, reused for `CHARTS_TTL`: they read every change of the window (seconds on a large store),
+        and a chart a minute old says the same. At most `CHARTS_CACHED` views are kept."""
+        key = (site, days, runs)
+        now = time.monotonic()
+        cached = self._charts.get(key)
+        if cached is not None and now - cached[0] < CHARTS_TTL:
+            return cached[1]
+        figures = stats.collect(self.db, site, days, runs)
+        self._charts = {k: v for k, v in self._charts.items() if now - v[0] < CHARTS_TTL}
+        if len(self._charts) < CHARTS_CACHED:
+            self._charts[key] = (now, figures)
+        return figures
 
     def feed(self, params: Mapping[str, str], base_url: str) -> bytes:
         """The page's changes (same filters, newest first, at most `MAX_PAGE`) as Atom, up to the committed mark."""
