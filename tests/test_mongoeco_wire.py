@@ -7,6 +7,7 @@ tests/test_node_driver.py is the end-to-end check with MongoDB's Node.js driver.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,7 +89,8 @@ def db(tmp_path: Path) -> Iterator[Database]:
         stop_embedded_server(tmp_path)
 
 
-def test_the_server_sends_cursor_ids_as_longs_and_takes_them_back(db: Database) -> None:
+def test_the_server_sends_cursor_ids_as_longs_and_takes_them_back(db: Database, tmp_path: Path) -> None:
+    assert json.loads((tmp_path / "server.json").read_text())["wire"] is True
     db.c.insert_many([{"_id": i} for i in range(7)])
     raw = db.codec_options.with_options(document_class=RawBSONDocument)
     first = db.command({"find": "c", "batchSize": 2, "sort": {"_id": 1}}, codec_options=raw)["cursor"]
