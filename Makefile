@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: venv browser redis test lint format demo bench bench-render db-stop clean
+.PHONY: venv browser redis node-driver test lint format demo bench bench-render db-stop clean
 
 venv: $(STAMP)
 
@@ -52,7 +52,21 @@ redis:
 	  { $$sudo apt-get update -qq && $$sudo apt-get install -y -qq redis-server >/dev/null; } || \
 	  echo "make redis: could not install redis-server; distributed tests will fail" >&2
 
-test: venv browser redis
+# MongoDB's official Node.js driver for tests/test_node_driver.py (a consumer on another driver than pymongo):
+# npm's `mongodb` at the version of tests/node/package-lock.json, into the git-ignored $(NODE_DIR), like `browser`.
+NODE_DIR ?= .node
+node-driver:
+	@set -uo pipefail; \
+	if ! command -v npm >/dev/null; then \
+	  echo "make node-driver: npm is missing; the Node.js driver test skips (install Node.js 18+ with npm)" >&2; exit 0; fi; \
+	if cmp -s tests/node/package-lock.json "$(NODE_DIR)/package-lock.json" && \
+	  [ -f "$(NODE_DIR)/node_modules/mongodb/package.json" ]; then exit 0; fi; \
+	echo "Installing MongoDB's Node.js driver into $(NODE_DIR)"; \
+	mkdir -p "$(NODE_DIR)" && cp tests/node/package.json tests/node/package-lock.json "$(NODE_DIR)/" && \
+	  npm ci --prefix "$(NODE_DIR)" --no-audit --no-fund --silent || \
+	  echo "make node-driver: npm ci failed; the Node.js driver test will fail" >&2
+
+test: venv browser redis node-driver
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -78,4 +92,4 @@ db-stop: venv
 	$(VENV)/bin/newsmon db stop
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(NODE_DIR) build *.egg-info .pytest_cache .ruff_cache

@@ -218,7 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     consumers.add_export_arguments(export)
     export.set_defaults(func=consumers.export_command)
 
-    serve = sub.add_parser("serve", help="a read-only web page of recent changes and article histories")
+    serve = sub.add_parser(
+        "serve", help="read-only web pages of recent changes, article histories and charts; an Atom feed; a JSON API"
+    )
     consumers.add_serve_arguments(serve)
     serve.set_defaults(func=consumers.serve_command)
 

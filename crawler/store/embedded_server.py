@@ -3,13 +3,14 @@
 newsmon starts this as a detached process when ``MONGO_URI`` is unset (see :mod:`crawler.store.embedded`),
 so that every reader and writer (crawls, consumers, the CLI) talks to one server over TCP exactly as to
 MongoDB, and nothing else in newsmon imports mongoeco. It serves mongoeco's wire protocol on 127.0.0.1
-only, over one SQLite file, with newsmon's insert fast path applied (:mod:`crawler.store.mongoeco_fastpath`).
+only, over one SQLite file, with newsmon's insert fast path applied (:mod:`crawler.store.mongoeco_fastpath`)
+and cursor ids sent as BSON longs, as every official driver expects (:mod:`crawler.store.mongoeco_wire`).
 
 Layout of ``DIR``::
 
     db/newsmon.sqlite3   the data (SQLite, WAL mode)
     credentials.json     {user, password}: the only user the server accepts (SCRAM-SHA-256), made at first start
-    server.json          {pid, port, started_at, mongoeco_version, fastpath, auth}: written atomically only once
+    server.json          {pid, port, started_at, mongoeco_version, fastpath, wire, auth}: written atomically only once
                          the port is listening, removed on clean shutdown
     server.lock          flock held for the server's lifetime: one server per data dir
     server.log           stdout/stderr of the detached process (opened by the starter)
@@ -88,11 +89,12 @@ async def serve(data_dir: Path, port: int, *, fastpath: bool = True) -> None:
     from mongoeco.wire import AsyncMongoEcoProxyServer
     from mongoeco.wire.auth import WireAuthUser
 
-    from crawler.store import mongoeco_fastpath
+    from crawler.store import mongoeco_fastpath, mongoeco_wire
     from crawler.store.embedded import AUTH_MECHANISM, ensure_credentials
 
     private_dir(db_path(data_dir).parent)
     applied = mongoeco_fastpath.apply() if fastpath else False
+    wire = mongoeco_wire.apply()  # not a speed-up but correctness for other drivers: also with --stock
     if applied:
         # Indexes created by earlier runs (or by a stock run) get their shadow indexes before serving.
         count = mongoeco_fastpath.ensure_shadow_indexes_for_file(db_path(data_dir))
@@ -123,6 +125,7 @@ async def serve(data_dir: Path, port: int, *, fastpath: bool = True) -> None:
                 "started_at": dt.datetime.now(dt.UTC).isoformat(),
                 "mongoeco_version": mongoeco.__version__,
                 "fastpath": applied,
+                "wire": wire,
                 "auth": True,
             },
         )

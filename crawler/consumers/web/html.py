@@ -41,6 +41,8 @@ table { border-collapse: collapse; width: 100%; background: #fff; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #e3e6ea; vertical-align: top; }
 .empty { color: #5b6572; font-style: italic; }
 .error { background: #fdecea; padding: 10px 14px; border-radius: 6px; }
+.card h2 { font-size: 16px; margin: 4px 0 6px; }
+svg.chart { display: block; max-width: 1000px; }
 """
 
 
@@ -84,6 +86,7 @@ def page(title: str, body: str) -> str:
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>"
-        '<header><a href="/">newsmon</a> · changes and versions (read-only)</header>'
+        '<header><a href="/">newsmon</a> · changes and versions (read-only) · <a href="/charts">charts</a> · '
+        '<a href="/feed.atom">feed</a></header>'
         f"<main>{body}</main></body></html>"
     )

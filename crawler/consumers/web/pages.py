@@ -53,7 +53,9 @@ def changes_page(
     )
     cards = "".join(change_card(c) for c in changes) or '<p class="empty">No changes match.</p>'
     more = f"<p>{internal('/', older, 'older changes →')}</p>" if older else ""
-    return page("newsmon · changes", f"<h1>Recent changes</h1>{filters}{cards}{more}")
+    feed = {k: form.get(k) for k in ("site", "field", "class", "since", "until")}
+    subscribe = f'<p class="meta">{internal("/feed.atom", feed, "Atom feed of these changes")}</p>'
+    return page("newsmon · changes", f"<h1>Recent changes</h1>{filters}{subscribe}{cards}{more}")
 
 
 def article_page(
