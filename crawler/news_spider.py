@@ -39,6 +39,8 @@ from crawler.revisit_planner import Admission, RevisitPlanner, refresh_mode
 from crawler.sites import Site
 
 INCREMENTAL_ADDON = "crawler.incremental.IncrementalAddon"
+MISSING_STATUSES = frozenset({404, 410})
+"""Answers of a configured discovery page that mean it is not there (a finding, not a failed page)."""
 NEEDS_SCRIPTS = ("empty body", "no headline")
 """Extraction errors of an article page whose plain HTML may lack what scripts put in (see crawler.render)."""
 
@@ -87,6 +89,8 @@ class NewsSpider(Spider):
         self._articles_scheduled: set[str] = set()
         self._article_regex = self.profile.article_regex
         self._leftovers_done = False
+        self.discovery_missing: dict[str, int] = {}
+        """Configured section pages, feeds and sitemaps that answered 404/410 in this run: URL -> status."""
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -294,6 +298,17 @@ class NewsSpider(Spider):
             self._articles_scheduled.add(key)
             yield self.article_request(url, admission=admission)
 
+    def _configured_missing(self, url: str, status: int) -> bool:
+        """Record a configured discovery page (section, feed, sitemap) answering 404/410; False for any other."""
+        configured = {*self.listing_pages(), *self.feed_urls(), *(self._absolute(s) for s in self.profile.sitemaps)}
+        if status not in MISSING_STATUSES or url not in configured:
+            return False
+        self.discovery_missing[url] = status
+        self.logger.info("Configured discovery page answers %d (not there on the site): %s", status, url)
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value("newsmon/discovery/missing")
+        return True
+
     def _recent(self, value: str | None) -> bool:
         if self.since is None or not value:
             return True
@@ -332,8 +347,15 @@ class NewsSpider(Spider):
         yield article
 
     def on_error(self, failure: Failure) -> Iterator[RejectItem]:
-        """A page that failed after retries is kept as a reject with its reason, not lost in the log."""
+        """A page that failed after retries is kept as a reject with its reason, not lost in the log.
+
+        A configured section page, feed or sitemap that answers 404/410 is no page that failed: the site's
+        configuration names a page that is not there. It is a discovery finding (`discovery_missing`, reported
+        on the run by `crawler.health`), not a reject.
+        """
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(HttpError) and self._configured_missing(request.url, failure.value.response.status):
+            return
         if failure.check(HttpError):
             reason = f"http {failure.value.response.status}"
         else:
