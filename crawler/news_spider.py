@@ -4,7 +4,8 @@ A site (crawler.sites.Site) says where to start, which feeds and sitemaps to rea
 looks like; subclasses only say how a listing page and an article page are read. Ad-hoc arguments
 (`-a name=value`), the same on every spider:
 
-- `base_url`: crawl a mirror or the local test site instead of the live site (data stays keyed to the site);
+- `base_url`: crawl a mirror or the local test site instead of the live site; what is stored stays keyed to the
+  real site (every URL rebased from the mirror's origin to the site's `base_url`), so two mirrors store alike;
 - `section`: only this section's page (and its feed);
 - `url`: fetch this one article;
 - `max_articles`: stop scheduling articles after this many;
@@ -30,6 +31,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.canonical import origin, rebase
 from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
 from crawler.items import ArticleItem, RejectItem, TeaserItem
 from crawler.render.policy import ARTICLE, FALLBACK_META, LISTING, RenderPolicy, is_rendered
@@ -78,6 +80,9 @@ class NewsSpider(Spider):
         base_host = urlsplit(self.base_url).hostname or ""
         # A base_url override moves the whole crawl to that host (a mirror or the local site).
         self.allowed_domains = [base_host] if base_url else list(self.profile.allowed_domains or (base_host,))
+        # ... while what it stores stays keyed to the real site (URLs rebased from the mirror's origin).
+        mirror, real = origin(self.base_url), origin(self.profile.base_url)
+        self.mirror: tuple[str, str] | None = (mirror, real) if base_url and mirror != real else None
         self.sections = (section,) if section else self.profile.sections
         self.single_url = url
         self.max_articles = int(max_articles) if max_articles not in (None, "") else None
@@ -142,12 +147,35 @@ class NewsSpider(Spider):
             if self.max_articles is not None and len(self._articles_scheduled) >= self.max_articles:
                 break
             self._articles_scheduled.add(publisher_id(known.url) or known.url)
-            requests.append(self.article_request(known.url, admission=admission))
+            requests.append(self.article_request(self.to_mirror(known.url), admission=admission))
         if requests:
             assert self.crawler.engine is not None
             for request in requests:
                 self.crawler.engine.crawl(request)
             raise DontCloseSpider
+
+    # -- mirrors ---------------------------------------------------------------------------------------------------
+    def to_site(self, url: str) -> str:
+        """A URL of the crawl as the real site's (unchanged unless crawling a mirror)."""
+        return rebase(url, *self.mirror) or url if self.mirror else url
+
+    def to_mirror(self, url: str) -> str:
+        """A stored (real site) URL as the crawl fetches it."""
+        return rebase(url, self.mirror[1], self.mirror[0]) or url if self.mirror else url
+
+    def keyed(self, item: Any) -> Any:
+        """An item with every URL it carries keyed to the real site: what a mirror crawl stores changes nothing."""
+        if self.mirror is None:
+            return item
+        item.url = self.to_site(item.url)
+        if isinstance(item, ArticleItem):
+            item.fetched_url = item.fetched_url and self.to_site(item.fetched_url)
+            for image in item.images:
+                image.url = self.to_site(image.url)
+        elif isinstance(item, TeaserItem):
+            item.page_url = self.to_site(item.page_url)
+            item.image = item.image and self.to_site(item.image)
+        return item
 
     # -- what subclasses provide ------------------------------------------------------------------
     def read_listing(self, response: Response) -> list[TeaserItem]:
@@ -222,7 +250,7 @@ class NewsSpider(Spider):
         try:
             teasers = self.read_listing(response)
         except ExtractionError as exc:
-            yield RejectItem(url=response.url, reason=f"listing: {exc}", site=self.site)
+            yield RejectItem(url=self.to_site(response.url), reason=f"listing: {exc}", site=self.site)
             return
         if not teasers:
             retry = self.render.retry_rendered(LISTING, response, "no teasers")
@@ -233,9 +261,10 @@ class NewsSpider(Spider):
                 self.render.rendered_page_failed(LISTING, response)
         elif is_rendered(response):
             self.render.rendered_page_read(LISTING, response)
-        yield from teasers
         hints = {t.url: Hint(headline=t.headline) for t in reversed(teasers)}  # the first teaser of each
-        yield from self._article_requests([t.url for t in teasers], hints)
+        urls = [t.url for t in teasers]
+        yield from (self.keyed(t) for t in teasers)
+        yield from self._article_requests(urls, hints)
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         """RSS 2.0, RDF (RSS 1.0) and Atom: item links, filtered by `since` where the feed dates them."""
@@ -287,12 +316,12 @@ class NewsSpider(Spider):
                 continue
             if urlsplit(url).hostname not in self.allowed_domains:
                 continue
-            key = publisher_id(url) or url
+            key = publisher_id(url) or self.to_site(url)
             if key in self._articles_scheduled:
                 continue
             if self.max_articles is not None and len(self._articles_scheduled) >= self.max_articles:
                 return
-            admission = self.revisit.admit(url, (hints or {}).get(raw), requested=requested)
+            admission = self.revisit.admit(self.to_site(url), (hints or {}).get(raw), requested=requested)
             if admission is None:
                 continue
             self._articles_scheduled.add(key)
@@ -303,7 +332,7 @@ class NewsSpider(Spider):
         configured = {*self.listing_pages(), *self.feed_urls(), *(self._absolute(s) for s in self.profile.sitemaps)}
         if status not in MISSING_STATUSES or url not in configured:
             return False
-        self.discovery_missing[url] = status
+        self.discovery_missing[self.to_site(url)] = status
         self.logger.info("Configured discovery page answers %d (not there on the site): %s", status, url)
         if self.crawler is not None and self.crawler.stats is not None:
             self.crawler.stats.inc_value("newsmon/discovery/missing")
@@ -336,13 +365,15 @@ class NewsSpider(Spider):
                     return
                 if is_rendered(response):
                     self.render.rendered_page_failed(ARTICLE, response)
-            yield RejectItem(url=response.url, reason=f"extraction: {exc}", site=self.site)
+            yield RejectItem(url=self.to_site(response.url), reason=f"extraction: {exc}", site=self.site)
             return
         except (AttributeError, UnicodeDecodeError, LookupError) as exc:  # not text, or an unknown charset
-            yield RejectItem(url=response.url, reason="undecodable page", site=self.site, detail=str(exc)[:500])
+            url = self.to_site(response.url)
+            yield RejectItem(url=url, reason="undecodable page", site=self.site, detail=str(exc)[:500])
             return
         if is_rendered(response):
             self.render.rendered_page_read(ARTICLE, response)
+        self.keyed(article)
         self.revisit.annotate(article, response)
         yield article
 
@@ -363,7 +394,7 @@ class NewsSpider(Spider):
         if request.meta.get(FALLBACK_META):
             reason = f"{reason} (rendered; the plain page had {request.meta[FALLBACK_META]})"
         self.logger.warning("Giving up on %s: %s", request.url, reason)
-        yield RejectItem(url=request.url, reason=reason, site=self.site, detail=str(failure.value)[:500])
+        yield RejectItem(url=self.to_site(request.url), reason=reason, site=self.site, detail=str(failure.value)[:500])
 
 
 def _date(value: str | None) -> datetime | None:
