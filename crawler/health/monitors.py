@@ -65,7 +65,7 @@ class PagesReadMonitor(Monitor):
     @monitors.name("Enough pages read")
     def test_pages_read(self) -> None:
         metrics = self.data["health"]["metrics"]
-        least = self.crawler.settings.getint("SPIDERMON_MIN_ITEMS", 1)
+        least = self.data.crawler.settings.getint("SPIDERMON_MIN_ITEMS", 1)
         read = metrics.get("articles", 0) + metrics.get("not_modified", 0)
         if read < least:
             self.fail(

@@ -125,7 +125,6 @@ class LocalSite:
         self.conditional = False
         self.absent: frozenset[str] = frozenset()
         """Section pages and feeds the site does not have (404), as in a site config naming more than exists."""
-        self.set_absent(absent)
         """When True: ETag and Last-Modified on every page, and If-None-Match / If-Modified-Since answered 304."""
         self._lock = threading.RLock()
         self._factory = ArticleFactory(load_sources(root), seed, self.now)
@@ -145,6 +144,7 @@ class LocalSite:
         self._server: Any = None
         self.base_url: str | None = None
         """`http://127.0.0.1:<port>` while serving."""
+        self.set_absent(absent)
 
     # -- reading the state ---------------------------------------------------------------------------------------
     @property

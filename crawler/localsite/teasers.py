@@ -100,10 +100,10 @@ class TeaserKit:
         h3 = headline.getparent()
         for old in by_class(el, "id-Teaser-el-content-kicker"):
             drop(old)
-        if spec.kicker:  # -kicker wraps -kicker-text as -headline (the h3) wraps -headline-text
+        if spec.teaser_kicker or spec.kicker:  # -kicker wraps -kicker-text as -headline (the h3) wraps -headline-text
             kicker = h3.makeelement("div", {"class": "id-Teaser-el-content-kicker"})
             kicker.append(h3.makeelement("span", {"class": "id-Teaser-el-content-kicker-text"}))
-            kicker[0].text = spec.kicker
+            kicker[0].text = spec.teaser_kicker or spec.kicker
             kicker.tail = h3.tail
             h3.addprevious(kicker)
         set_text(one(el, "id-Teaser-el-content-text-text"), shorten(spec.lead))
