@@ -79,7 +79,14 @@ def compare(
                 )
     http = metrics["http"]
     for kind, rate, usual, count, total, what in (
-        ("errors_up", http["error_rate"], base["error_rate"], http["errors"], http["requests"], "requests failed"),
+        (
+            "errors_up",
+            http["error_rate"],
+            base["error_rate"],
+            http.get("errors"),
+            http.get("requests"),
+            "requests failed",
+        ),
         (
             "rejects_up",
             metrics["reject_rate"],
@@ -91,7 +98,8 @@ def compare(
     ):
         if rate >= thresholds.max_error_rate and rate > 2 * (usual or 0.0):
             usually = f" (usually {usual:.0%})" if usual is not None else ""
-            alert(kind, f"{count} of {total} {what}, {rate:.0%}{usually}", rate=rate, baseline=usual)
+            counted = f"{count} of {total} {what}, " if total else f"{what}: "
+            alert(kind, f"{counted}{rate:.0%}{usually}", rate=rate, baseline=usual)
 
     if not (metrics.get("new_articles") or metrics.get("new_versions")) and history:
         fresh = [

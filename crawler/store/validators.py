@@ -384,8 +384,10 @@ RUN_HEALTH = record(
                     "`date`, `body`, `images` (empty when no article was read).",
                     value(DOUBLE, "Share, 0 to 1."),
                 ),
+                "not_modified": value(INT, "Article re-fetches answered 304: pages that answered fine, unchanged."),
+                "pages_read": value(INT, "articles + not_modified + rejects."),
                 "rejects": value(INT, "Pages and items rejected."),
-                "reject_rate": value(DOUBLE, "rejects / (articles + rejects)."),
+                "reject_rate": value(DOUBLE, "rejects / pages_read."),
                 "rejects_by_reason": array(
                     "The most frequent reject reasons.",
                     record("One reason.", {"reason": value("string", "Reason."), "count": value(INT, "Rejects.")}),
@@ -428,8 +430,26 @@ RUN_HEALTH = record(
                 },
             ),
         ),
+        "sent": value(INT, "Health alerts sent: conditions that started in this run, and those that ended."),
+        "discovery": record(
+            "Findings of discovery.",
+            {
+                "missing": array(
+                    "Configured section pages, feeds and sitemaps that answered 404/410 (not rejects, not alerts).",
+                    record(
+                        "One configured page.",
+                        {
+                            "url": value("string", "The URL, keyed to the real site."),
+                            "status": value(INT, "404 or 410."),
+                            "since": value("date", "First run of the unbroken series of runs that found it missing."),
+                        },
+                    ),
+                )
+            },
+        ),
         "alerts": array(
-            "Health alerts, also sent through the alert sinks.",
+            "The run's health conditions; those that started in this run (not `ongoing`) were sent through the "
+            "alert sinks.",
             record(
                 "A health alert.",
                 {
@@ -444,6 +464,7 @@ RUN_HEALTH = record(
                     "last_new": value(nullable("date"), "nothing_new: end of the last run with something new."),
                     "hours": value(DOUBLE, "nothing_new: hours since."),
                     "monitor": value("string", "monitor: the failed monitor test."),
+                    "ongoing": value("bool", "The run before had this condition too: not sent again."),
                 },
             ),
         ),
