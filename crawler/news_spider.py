@@ -334,8 +334,9 @@ class NewsSpider(Spider):
             return False
         self.discovery_missing[self.to_site(url)] = status
         self.logger.info("Configured discovery page answers %d (not there on the site): %s", status, url)
-        if self.crawler is not None and self.crawler.stats is not None:
-            self.crawler.stats.inc_value("newsmon/discovery/missing")
+        crawler = getattr(self, "crawler", None)  # none when the spider is built without one (tests, seeding)
+        if crawler is not None and crawler.stats is not None:
+            crawler.stats.inc_value("newsmon/discovery/missing")
         return True
 
     def _recent(self, value: str | None) -> bool:
