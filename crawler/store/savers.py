@@ -109,7 +109,9 @@ class ArticleSaver:
                         {"_id": aid},
                         _with_revisit(
                             {
-                                "$set": {"url": doc["url"]},  # a moved article keeps its content, not its address
+                                # a moved article keeps its content, not its address; the extractor that read
+                                # it is kept current, so a later edit is not taken for an upgrade (rebaseline)
+                                "$set": {"url": doc["url"], "extractor": doc.get("extractor")},
                                 "$max": {"last_fetched": fetched_at},
                                 "$addToSet": {"urls": {"$each": urls}},
                             },
