@@ -111,7 +111,10 @@ class ArticleSaver:
                             {
                                 # a moved article keeps its content, not its address; the extractor that read
                                 # it is kept current, so a later edit is not taken for an upgrade (rebaseline)
-                                "$set": {"url": doc["url"], "extractor": doc.get("extractor")},
+                                "$set": {
+                                    "url": doc["url"],
+                                    **({"extractor": doc["extractor"]} if doc.get("extractor") else {}),
+                                },
                                 "$max": {"last_fetched": fetched_at},
                                 "$addToSet": {"urls": {"$each": urls}},
                             },
