@@ -29,7 +29,10 @@ def health_lines(db: Database, *, site: str | None = None, limit: int = 5) -> li
             if started
             else f"  ?  {run.get('site')}  {health.get('status', '?').upper()}"
         )
-        lines.extend(f"      ! {alert.get('message')}" for alert in health.get("alerts") or [])
+        lines.extend(
+            f"      ! {alert.get('message')}" + (" (ongoing: alerted when it started)" if alert.get("ongoing") else "")
+            for alert in health.get("alerts") or []
+        )
     return lines
 
 
