@@ -185,6 +185,9 @@ def test_a_persistent_condition_alerts_when_it_starts_and_when_it_ends():
     assert [(a["kind"], a.get("ended")) for a in send] == [("ended", "field_gone")] and marked[0]["ongoing"]
     assert send[0]["message"] == "x: back to normal, no longer: kicker gone"
     assert transitions("x", [], [])[0] == []
+    # a run that read too few articles to measure coverage (an unchanged re-crawl) does not end a field_gone
+    send, marked = transitions("x", [], [{**gone, "ongoing": False}], frozenset({"field_gone"}))
+    assert send == [] and marked == [{**gone, "ongoing": True}]
 
 
 def test_a_missing_configured_page_keeps_its_since_while_it_stays_missing():

@@ -132,20 +132,27 @@ def condition(alert: Mapping[str, Any]) -> str:
 
 
 def transitions(
-    site: str, alerts: Sequence[Mapping[str, Any]], previous: Sequence[Mapping[str, Any]]
+    site: str,
+    alerts: Sequence[Mapping[str, Any]],
+    previous: Sequence[Mapping[str, Any]],
+    unmeasured: frozenset[str] = frozenset(),
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Which of a run's alerts start a condition, and which conditions of the run before ended.
 
     A persistent condition (a field gone for days, a site answering errors) alerts once when it starts and
     once when it ends, not every run: an alert whose condition the previous run also had is marked `ongoing`
-    and not sent again. Returns (alerts to send: the started and the ended ones, the run's alerts marked).
+    and not sent again. A condition of a kind this run could not measure (`unmeasured`: `field_gone` when too
+    few articles were read, as on an unchanged re-crawl answered by 304s) has not ended: it is carried over.
+    Returns (alerts to send: the started and the ended ones, the run's alerts marked).
     """
     before = {condition(a): a for a in previous}
     now = {condition(a) for a in alerts}
     marked = [{**a, "ongoing": condition(a) in before} for a in alerts]
     send = [a for a in marked if not a["ongoing"]]
     for key, old in before.items():
-        if key not in now:
+        if key not in now and old.get("kind") in unmeasured:
+            marked.append({**old, "ongoing": True})
+        elif key not in now:
             what = str(old.get("message") or key).removeprefix(f"{site}: ")
             send.append(
                 {

@@ -132,8 +132,9 @@ class CrawlHealth:
                         "message": f"{spider.site}: {failed['monitor']}: {failed['message']}",
                     }
                 )
-        send, health["alerts"] = transitions(spider.site, alerts, previous.get("alerts") or [])
-        health.update(status="alert" if alerts else "ok", checked_at=datetime.now(UTC), sent=len(send))
+        unmeasured = frozenset({"field_gone"} if metrics["articles"] < self.thresholds.min_articles else ())
+        send, health["alerts"] = transitions(spider.site, alerts, previous.get("alerts") or [], unmeasured)
+        health.update(status="alert" if health["alerts"] else "ok", checked_at=datetime.now(UTC), sent=len(send))
         runtime.writer.put("crawl_run", {"_id": runtime.run_id, "health": health})
         alerter = runtime.recorder.alerter or build_alerter(self.crawler.settings)
         for alert in send:
