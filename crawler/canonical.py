@@ -70,3 +70,26 @@ def canonical_url(url: str) -> str:
     if len(path) > 1:
         path = path.rstrip("/")
     return urlunsplit((scheme, netloc, path or "/", _drop_tracking(parts.query), ""))
+
+
+def origin(url: str) -> str:
+    """`scheme://host[:port]` of a URL, lower case, default port left out (as `canonical_url` writes it)."""
+    parts = urlsplit(url.strip())
+    scheme = (parts.scheme or "https").lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
+    return f"{scheme}://{host}" if port in (None, DEFAULT_PORTS.get(scheme)) else f"{scheme}://{host}:{port}"
+
+
+def rebase(url: str | None, source: str, target: str) -> str | None:
+    """`url` moved from origin `source` to origin `target` when it is on `source` (else unchanged).
+
+    What keeps a mirror crawl keyed to the real site (`crawler.news_spider`): every URL the crawl stores is
+    rebased from the mirror's origin to the site's, and stored URLs to fetch again go the other way.
+    """
+    if not url:
+        return url
+    parts = urlsplit(url.strip())
+    if not parts.scheme or not parts.netloc or origin(url) != source:
+        return url
+    return target + urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))

@@ -84,7 +84,19 @@ OPTIONS: tuple[Option, ...] = (
         "NEWSMON_ALERT_CLASSES",
         "NEWSMON_ALERT_CLASSES",
         None,
-        "Comma-separated edit classes to alert on. Unset: all but `metadata`.",
+        "Comma-separated edit classes to alert on. Unset: all but `metadata` and `ab_flip`.",
+    ),
+    Option(
+        "NEWSMON_ALERT_AB_FLIPS",
+        "NEWSMON_ALERT_AB_FLIPS",
+        False,
+        "Alert on `ab_flip` changes too (a teaser's A/B test showing another of its wordings).",
+    ),
+    Option(
+        "NEWSMON_AB_WINDOW_DAYS",
+        "NEWSMON_AB_WINDOW_DAYS",
+        7.0,
+        "A teaser wording that returns to one seen within this many days is an A/B test flip (`ab_flip`).",
     ),
     Option(
         "NEWSMON_DRIFT_MIN_ARTICLES",

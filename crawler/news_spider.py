@@ -4,7 +4,8 @@ A site (crawler.sites.Site) says where to start, which feeds and sitemaps to rea
 looks like; subclasses only say how a listing page and an article page are read. Ad-hoc arguments
 (`-a name=value`), the same on every spider:
 
-- `base_url`: crawl a mirror or the local test site instead of the live site (data stays keyed to the site);
+- `base_url`: crawl a mirror or the local test site instead of the live site; what is stored stays keyed to the
+  real site (every URL rebased from the mirror's origin to the site's `base_url`), so two mirrors store alike;
 - `section`: only this section's page (and its feed);
 - `url`: fetch this one article;
 - `max_articles`: stop scheduling articles after this many;
@@ -30,6 +31,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.canonical import origin, rebase
 from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
 from crawler.items import ArticleItem, RejectItem, TeaserItem
 from crawler.render.policy import ARTICLE, FALLBACK_META, LISTING, SAMPLE_META, RenderPolicy, is_rendered
@@ -39,6 +41,8 @@ from crawler.revisit_planner import Admission, RevisitPlanner, refresh_mode
 from crawler.sites import Site
 
 INCREMENTAL_ADDON = "crawler.incremental.IncrementalAddon"
+MISSING_STATUSES = frozenset({404, 410})
+"""Answers of a configured discovery page that mean it is not there (a finding, not a failed page)."""
 NEEDS_SCRIPTS = ("empty body", "no headline")
 """Extraction errors of an article page whose plain HTML may lack what scripts put in (see crawler.render)."""
 
@@ -76,6 +80,9 @@ class NewsSpider(Spider):
         base_host = urlsplit(self.base_url).hostname or ""
         # A base_url override moves the whole crawl to that host (a mirror or the local site).
         self.allowed_domains = [base_host] if base_url else list(self.profile.allowed_domains or (base_host,))
+        # ... while what it stores stays keyed to the real site (URLs rebased from the mirror's origin).
+        mirror, real = origin(self.base_url), origin(self.profile.base_url)
+        self.mirror: tuple[str, str] | None = (mirror, real) if base_url and mirror != real else None
         self.sections = (section,) if section else self.profile.sections
         self.single_url = url
         self.max_articles = int(max_articles) if max_articles not in (None, "") else None
@@ -87,6 +94,8 @@ class NewsSpider(Spider):
         self._articles_scheduled: set[str] = set()
         self._article_regex = self.profile.article_regex
         self._leftovers_done = False
+        self.discovery_missing: dict[str, int] = {}
+        """Configured section pages, feeds and sitemaps that answered 404/410 in this run: URL -> status."""
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -138,12 +147,35 @@ class NewsSpider(Spider):
             if self.max_articles is not None and len(self._articles_scheduled) >= self.max_articles:
                 break
             self._articles_scheduled.add(publisher_id(known.url) or known.url)
-            requests.append(self.article_request(known.url, admission=admission))
+            requests.append(self.article_request(self.to_mirror(known.url), admission=admission))
         if requests:
             assert self.crawler.engine is not None
             for request in requests:
                 self.crawler.engine.crawl(request)
             raise DontCloseSpider
+
+    # -- mirrors ---------------------------------------------------------------------------------------------------
+    def to_site(self, url: str) -> str:
+        """A URL of the crawl as the real site's (unchanged unless crawling a mirror)."""
+        return rebase(url, *self.mirror) or url if self.mirror else url
+
+    def to_mirror(self, url: str) -> str:
+        """A stored (real site) URL as the crawl fetches it."""
+        return rebase(url, self.mirror[1], self.mirror[0]) or url if self.mirror else url
+
+    def keyed(self, item: Any) -> Any:
+        """An item with every URL it carries keyed to the real site: what a mirror crawl stores changes nothing."""
+        if self.mirror is None:
+            return item
+        item.url = self.to_site(item.url)
+        if isinstance(item, ArticleItem):
+            item.fetched_url = item.fetched_url and self.to_site(item.fetched_url)
+            for image in item.images:
+                image.url = self.to_site(image.url)
+        elif isinstance(item, TeaserItem):
+            item.page_url = self.to_site(item.page_url)
+            item.image = item.image and self.to_site(item.image)
+        return item
 
     # -- what subclasses provide ------------------------------------------------------------------
     def read_listing(self, response: Response) -> list[TeaserItem]:
@@ -219,9 +251,9 @@ class NewsSpider(Spider):
             teasers = self.read_listing(response)
         except ExtractionError as exc:
             if response.meta.get(SAMPLE_META):  # the rendered sample is unreadable; the plain page was not
-                yield from response.meta[SAMPLE_META]["teasers"]
+                yield from (self.keyed(t) for t in response.meta[SAMPLE_META]["teasers"])
                 return
-            yield RejectItem(url=response.url, reason=f"listing: {exc}", site=self.site)
+            yield RejectItem(url=self.to_site(response.url), reason=f"listing: {exc}", site=self.site)
             return
         if response.meta.get(SAMPLE_META):
             teasers = self.render.sample_read(response, teasers, key=lambda t: t.url)
@@ -240,8 +272,9 @@ class NewsSpider(Spider):
                 yield self.listing_request(response.url, True, **sample)
                 yield from self._article_requests([t.url for t in teasers], _hints(teasers))
                 return
-        yield from teasers
-        yield from self._article_requests([t.url for t in teasers], _hints(teasers))
+        urls, hints = [t.url for t in teasers], _hints(teasers)  # as fetched: keyed() rewrites them to the site
+        yield from (self.keyed(t) for t in teasers)
+        yield from self._article_requests(urls, hints)
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         """RSS 2.0, RDF (RSS 1.0) and Atom: item links, filtered by `since` where the feed dates them."""
@@ -293,16 +326,28 @@ class NewsSpider(Spider):
                 continue
             if urlsplit(url).hostname not in self.allowed_domains:
                 continue
-            key = publisher_id(url) or url
+            key = publisher_id(url) or self.to_site(url)
             if key in self._articles_scheduled:
                 continue
             if self.max_articles is not None and len(self._articles_scheduled) >= self.max_articles:
                 return
-            admission = self.revisit.admit(url, (hints or {}).get(raw), requested=requested)
+            admission = self.revisit.admit(self.to_site(url), (hints or {}).get(raw), requested=requested)
             if admission is None:
                 continue
             self._articles_scheduled.add(key)
             yield self.article_request(url, admission=admission)
+
+    def _configured_missing(self, url: str, status: int) -> bool:
+        """Record a configured discovery page (section, feed, sitemap) answering 404/410; False for any other."""
+        configured = {*self.listing_pages(), *self.feed_urls(), *(self._absolute(s) for s in self.profile.sitemaps)}
+        if status not in MISSING_STATUSES or url not in configured:
+            return False
+        self.discovery_missing[self.to_site(url)] = status
+        self.logger.info("Configured discovery page answers %d (not there on the site): %s", status, url)
+        crawler = getattr(self, "crawler", None)  # none when the spider is built without one (tests, seeding)
+        if crawler is not None and crawler.stats is not None:
+            crawler.stats.inc_value("newsmon/discovery/missing")
+        return True
 
     def _recent(self, value: str | None) -> bool:
         if self.since is None or not value:
@@ -331,23 +376,32 @@ class NewsSpider(Spider):
                     return
                 if is_rendered(response):
                     self.render.rendered_page_failed(ARTICLE, response)
-            yield RejectItem(url=response.url, reason=f"extraction: {exc}", site=self.site)
+            yield RejectItem(url=self.to_site(response.url), reason=f"extraction: {exc}", site=self.site)
             return
         except (AttributeError, UnicodeDecodeError, LookupError) as exc:  # not text, or an unknown charset
-            yield RejectItem(url=response.url, reason="undecodable page", site=self.site, detail=str(exc)[:500])
+            url = self.to_site(response.url)
+            yield RejectItem(url=url, reason="undecodable page", site=self.site, detail=str(exc)[:500])
             return
         if is_rendered(response):
             self.render.rendered_page_read(ARTICLE, response)
+        self.keyed(article)
         self.revisit.annotate(article, response)
         yield article
 
     def on_error(self, failure: Failure) -> Iterator[RejectItem | TeaserItem]:
-        """A page that failed after retries is kept as a reject with its reason, not lost in the log."""
+        """A page that failed after retries is kept as a reject with its reason, not lost in the log.
+
+        A configured section page, feed or sitemap that answers 404/410 is no page that failed: the site's
+        configuration names a page that is not there. It is a discovery finding (`discovery_missing`, reported
+        on the run by `crawler.health`), not a reject.
+        """
         request = failure.request  # type: ignore[attr-defined]
         if request.meta.get(SAMPLE_META):  # the page was read plain: a failed sample loses nothing
             reason = failure.getErrorMessage()[:200]
             self.logger.warning("Could not render %s as a sample (%s): its plain teasers are kept", request.url, reason)
-            yield from request.meta[SAMPLE_META]["teasers"]
+            yield from (self.keyed(t) for t in request.meta[SAMPLE_META]["teasers"])
+            return
+        if failure.check(HttpError) and self._configured_missing(request.url, failure.value.response.status):
             return
         if failure.check(HttpError):
             reason = f"http {failure.value.response.status}"
@@ -356,7 +410,7 @@ class NewsSpider(Spider):
         if request.meta.get(FALLBACK_META):
             reason = f"{reason} (rendered; the plain page had {request.meta[FALLBACK_META]})"
         self.logger.warning("Giving up on %s: %s", request.url, reason)
-        yield RejectItem(url=request.url, reason=reason, site=self.site, detail=str(failure.value)[:500])
+        yield RejectItem(url=self.to_site(request.url), reason=reason, site=self.site, detail=str(failure.value)[:500])
 
 
 def _hints(teasers: list[TeaserItem]) -> dict[str, Hint]:

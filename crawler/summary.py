@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from crawler.health.report import health_lines
+from crawler.health.report import discovery_lines, health_lines
 from crawler.store import schema
 
 
@@ -39,6 +39,13 @@ def summarize(db: Database, *, site: str | None = None, limit: int = 8) -> str:
             f"{_clip(doc.get('headline'), 80)}"
         )
 
+    differ = db[schema.TEASERS].count_documents({**where, "headline_vs_article": {"$type": "object"}})
+    tested = db[schema.TEASERS].count_documents({**where, "ab_tests": {"$type": "object"}})
+    lines.append(
+        f"\nTeasers whose headline differs from the article's: {differ}; teasers in an A/B test: {tested}"
+        " (facts about teasers, not changes)"
+    )
+
     lines.append("\nLatest changes (seq, field, edit class, headline):")
     for change in db[schema.CHANGES].find(where).sort("seq", -1).limit(limit):
         lines.append(
@@ -62,6 +69,10 @@ def summarize(db: Database, *, site: str | None = None, limit: int = 8) -> str:
     if health:
         lines.append("\nCrawl health (latest runs; ! = health alert):")
         lines.extend(health)
+    missing = discovery_lines(db, site=site)
+    if missing:
+        lines.append("\nConfigured pages not on the site (404/410, latest run of each site; since):")
+        lines.extend(missing)
     rejects = list(
         db[schema.REJECTS].aggregate([{"$group": {"_id": "$reason", "n": {"$sum": 1}}}, {"$sort": {"n": -1}}])
     )

@@ -9,8 +9,9 @@ in memory for one run; `crawler.store.savers.TeaserSaver` merges a record into t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crawler.fingerprint import short_hash
@@ -18,6 +19,8 @@ from crawler.normalize import clean_text, comparable
 
 VARIANT_FIELDS = ("headline", "kicker", "text")
 """Teaser fields whose every distinct wording is kept."""
+AB_FIELDS = ("headline", "kicker")
+"""Teaser fields whose wordings can be an A/B test (`ab_tests.<field>` on the teaser document)."""
 
 
 def placement_key(page: str, block: str | None, position: int) -> str:
@@ -134,3 +137,89 @@ def normalize_teaser(doc: dict[str, Any]) -> dict[str, Any]:
     for name in ("headline", "kicker", "text", "block", "author"):
         out[name] = clean_text(doc.get(name))
     return out
+
+
+@dataclass(frozen=True)
+class TeaserFacts:
+    """What a run's teaser record says about its teaser beyond the observations: not edits, so not `changes`.
+
+    - `headline_vs_article`: the teaser's headline reads otherwise than its article page's headline (both
+      wordings and since when; None when they read alike). A fact about the teaser, kept on its document.
+    - `ab_tests`: per field, the wordings of an A/B test (each with its count, first and last seen) when the
+      teaser's wording returned to one seen within the window, or two wordings were seen in the same run.
+    - `flips`: the fields whose change in this record is such a flip (their `teaser.*` change is `ab_flip`).
+    """
+
+    headline_vs_article: dict[str, Any] | None
+    ab_tests: dict[str, dict[str, Any]]
+    flips: frozenset[str]
+
+
+def teaser_facts(
+    before: Mapping[str, Any] | None,
+    record: Mapping[str, Any],
+    article_headline: str | None,
+    window: timedelta,
+) -> TeaserFacts:
+    """The facts of `record` (a `TeaserRecord.to_doc`) read against the stored teaser document `before`."""
+    before = before or {}
+    seen = record["last_seen"]
+    return TeaserFacts(
+        _headline_vs_article(before.get("headline_vs_article"), record.get("headline"), article_headline, seen),
+        *_ab_tests(before, record, seen, window),
+    )
+
+
+def _headline_vs_article(
+    known: Mapping[str, Any] | None, headline: str | None, article: str | None, seen: datetime
+) -> dict[str, Any] | None:
+    if not headline or not article:
+        return dict(known) if known else None  # one side unknown: what was known stands
+    if comparable(headline) == comparable(article):
+        return None
+    same = bool(known) and (comparable(known.get("teaser")), comparable(known.get("article"))) == (
+        comparable(headline),
+        comparable(article),
+    )
+    return {"teaser": headline, "article": article, "since": known["since"] if same and known else seen}
+
+
+def _ab_tests(
+    before: Mapping[str, Any], record: Mapping[str, Any], seen: datetime, window: timedelta
+) -> tuple[dict[str, dict[str, Any]], frozenset[str]]:
+    old_variants: Mapping[str, Any] = before.get("variants") or {}
+    known_tests: Mapping[str, Any] = before.get("ab_tests") or {}
+    tests: dict[str, dict[str, Any]] = {}
+    flips = set()
+    for name in AB_FIELDS:
+        in_run = [v for v in record["variants"].values() if v["field"] == name]
+        now, was = record.get(name), before.get(name)
+        returned = False
+        if now and was and comparable(now) != comparable(was):
+            earlier = old_variants.get(variant_key(name, now))
+            returned = bool(earlier) and _aware(earlier["last_seen"]) >= _aware(seen) - window
+            if returned or len(in_run) > 1:
+                flips.add(name)
+        if not (returned or len(in_run) > 1):
+            continue
+        wordings: dict[str, dict[str, Any]] = {}
+        for source in (old_variants, record["variants"]):
+            for key, v in source.items():
+                if v.get("field") != name:
+                    continue
+                w = wordings.setdefault(key, {"value": v["value"], "count": 0, "first_seen": v["first_seen"]})
+                w["count"] += int(v.get("count") or 0)
+                w["first_seen"] = min(_aware(w["first_seen"]), _aware(v["first_seen"]))
+                w["last_seen"] = max(_aware(w.get("last_seen") or v["last_seen"]), _aware(v["last_seen"]))
+        known = known_tests.get(name) or {}
+        tests[name] = {
+            "wordings": sorted(wordings.values(), key=lambda w: w["first_seen"]),
+            "first_detected": known.get("first_detected") or seen,
+            "last_detected": seen,
+        }
+    return tests, frozenset(flips)
+
+
+def _aware(value: datetime) -> datetime:
+    """pymongo without tz_aware gives naive UTC datetimes; a run's own are aware."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -304,3 +304,14 @@ def test_build_alerter_from_settings(tmp_path: Path, hook_factory: Any) -> None:
     alerter.close()
     assert len(path.read_text().splitlines()) == 1 and len(hook.bodies) == 1
     assert [type(s).__name__ for s in build_alerter({}).sinks] == ["LogSink"]
+
+
+def test_ab_flips_are_not_alerted_unless_asked_for():
+    from crawler.changes.alerts import build_alerter
+
+    flip = {"field": "teaser.headline", "edit_class": "ab_flip", "significance": 3, "diff": []}
+    edit = {**flip, "edit_class": "headline_change"}
+    default = build_alerter({}).filter
+    assert default.accepts(edit) and not default.accepts(flip)
+    asked = build_alerter({"NEWSMON_ALERT_AB_FLIPS": "true"}).filter
+    assert asked.accepts(flip) and not asked.accepts({**flip, "edit_class": "metadata"})

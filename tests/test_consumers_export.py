@@ -226,3 +226,17 @@ def test_export_refuses_bad_filters_with_a_message(crawled, tmp_path):
     assert done.returncode == 2 and "class: '$gt' is not one of" in done.stderr
     done = newsmon(crawled, tmp_path, "changes", "--since", "gestern", check=False)
     assert done.returncode == 2 and "neither an ISO date/time nor an age" in done.stderr
+
+
+def test_teasers_filter_on_their_facts(db):
+    db.teasers.insert_many(
+        [
+            {"_id": "merkur.de:1", "site": "merkur.de", "headline_vs_article": {"teaser": "A", "article": "B"}},
+            {"_id": "merkur.de:2", "site": "merkur.de", "headline_vs_article": None, "ab_tests": {"headline": {}}},
+            {"_id": "merkur.de:3", "site": "merkur.de"},
+        ]
+    )
+    ids = lambda **f: [d["_id"] for d in documents(db, "teasers", Filters(**f))]  # noqa: E731
+    assert ids(headline_differs=True) == ["merkur.de:1"]
+    assert ids(ab_test=True) == ["merkur.de:2"]
+    assert ids() == ["merkur.de:1", "merkur.de:2", "merkur.de:3"]

@@ -10,7 +10,7 @@ from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
 from crawler import settings
-from crawler.health.baseline import Thresholds, compare
+from crawler.health.baseline import Thresholds, compare, missing_since, transitions
 from crawler.health.coverage import Coverage, present
 from crawler.health.metrics import http_figures, run_metrics
 from crawler.health.monitors import run_close_suite
@@ -98,7 +98,7 @@ def test_a_field_gone_is_an_alert_with_its_share_and_usual_share():
     _, alerts = compare("merkur.de", metrics(kicker=0.0), history(), Thresholds(), NOW)
     (alert,) = alerts
     assert (alert["kind"], alert["field"], alert["share"], alert["baseline"]) == ("field_gone", "kicker", 0.0, 0.8)
-    assert alert["message"] == "merkur.de: field kicker on 0% of 40 articles, usually 80%"
+    assert alert["message"] == "merkur.de: the kicker was found on 0% of 40 articles (usually on 80%)"
     assert alert["type"] == "health"
 
 
@@ -131,13 +131,14 @@ def test_the_spidermon_suite_runs_spidermons_monitors_and_the_history_monitor():
     )
     spider = Spider("merkur")
     stats = {"finish_reason": "finished", "item_scraped_count": 10, "downloader/request_count": 20}
-    ok = run_close_suite(crawler, spider, stats, {"alerts": []})
+    read = {"articles": 10, "not_modified": 0, "rejects": 0}
+    ok = run_close_suite(crawler, spider, stats, {"alerts": [], "metrics": read})
     assert {o["status"] for o in ok} == {"OK"} and len(ok) >= 6
     failing = run_close_suite(
         crawler,
         spider,
         {**stats, "finish_reason": "shutdown", "downloader/response_status_count/503": 5},
-        {"alerts": [{"kind": "field_gone", "message": "merkur.de: field kicker on 0%"}]},
+        {"alerts": [{"kind": "field_gone", "message": "merkur.de: field kicker on 0%"}], "metrics": read},
     )
     failed = {o["monitor"]: o["message"] for o in failing if o["status"] != "OK"}
     assert set(failed) == {
@@ -158,3 +159,55 @@ def test_the_share_of_each_extractor_is_a_run_figure():
         {"extractor": "generic/2", "count": 1, "share": 0.25},
     ]
     assert Coverage().extractor_shares() == []
+
+
+def test_an_unchanged_recrawl_counts_its_304s_as_pages_read_and_raises_nothing():
+    coverage = Coverage()  # every article answered 304: none parsed
+    stats = {"downloader/request_count": 40, "downloader/response_count": 40}
+    stats["downloader/response_status_count/304"] = 40
+    figures = run_metrics(stats, coverage, Counter(), NOW - timedelta(minutes=1), NOW, {"not_modified": 40})
+    assert (figures["pages_read"], figures["reject_rate"]) == (40, 0.0)
+    figures.update(new_articles=0, new_versions=0)
+    assert compare("merkur.de", figures, history(reject_rate=0.25), Thresholds(), NOW)[1] == []
+    crawler = get_crawler(Spider, {"SPIDERMON_MIN_ITEMS": 1})
+    suite = run_close_suite(
+        crawler, Spider("merkur"), {"finish_reason": "finished"}, {"alerts": [], "metrics": figures}
+    )
+    assert {o["status"] for o in suite} == {"OK"}, suite  # no item scraped, and no "Unable to find ..." either
+
+
+def test_rates_say_how_many_of_how_many():
+    figures = metrics(reject_rate=0.5, rejects=4, pages_read=8)
+    figures["http"] = {"error_rate": 0.25, "errors": 5, "requests": 20}
+    _, alerts = compare("x", figures, history(), Thresholds(), NOW)
+    assert [a["message"] for a in alerts] == [
+        "x: 5 of 20 requests failed, 25% (usually 1%)",
+        "x: 4 of 8 pages could not be read, 50% (usually 0%)",
+    ]
+
+
+def test_a_persistent_condition_alerts_when_it_starts_and_when_it_ends():
+    gone = {"type": "health", "kind": "field_gone", "field": "kicker", "site": "x", "message": "x: kicker gone"}
+    errors = {"type": "health", "kind": "errors_up", "site": "x", "message": "x: 5 of 20 requests failed"}
+    send, marked = transitions("x", [gone], [])
+    assert send == [{**gone, "ongoing": False}] and marked == send
+    send, marked = transitions("x", [gone, errors], marked)  # the kicker still gone, errors start
+    assert [a["kind"] for a in send] == ["errors_up"] and [a["ongoing"] for a in marked] == [True, False]
+    send, marked = transitions("x", [errors], marked)  # the kicker is back
+    assert [(a["kind"], a.get("ended")) for a in send] == [("ended", "field_gone")] and marked[0]["ongoing"]
+    assert send[0]["message"] == "x: back to normal, no longer: kicker gone"
+    assert transitions("x", [], [])[0] == []
+    # a run that read too few articles to measure coverage (an unchanged re-crawl) does not end a field_gone
+    send, marked = transitions("x", [], [{**gone, "ongoing": False}], frozenset({"field_gone"}))
+    assert send == [] and marked == [{**gone, "ongoing": True}]
+
+
+def test_a_missing_configured_page_keeps_its_since_while_it_stays_missing():
+    earlier = NOW - timedelta(days=2)
+    found = missing_since(
+        {"https://x.de/a/": 404, "https://x.de/b/": 410}, [{"url": "https://x.de/a/", "since": earlier}], NOW
+    )
+    assert found == [
+        {"url": "https://x.de/a/", "status": 404, "since": earlier},
+        {"url": "https://x.de/b/", "status": 410, "since": NOW},
+    ]

@@ -460,3 +460,27 @@ def test_cli_serve_prints_the_base_url_and_stops_on_sigterm():
         assert process.wait(10) == 0
         process.stdout.close()
         process.stderr.close()
+
+
+def test_absent_sections_and_feeds_answer_404_for_good():
+    site = LocalSite(n_articles=6, seed=2, absent=("bayern", "/sport/rssfeed.rdf"))
+    with site.serve(port=0) as base_url:
+        statuses = {
+            path: fetch(base_url, path)[0] for path in ("/bayern/", "/bayern/rssfeed.rdf", "/sport/rssfeed.rdf")
+        }
+        assert set(statuses.values()) == {404}, statuses
+        assert fetch(base_url, "/sport/")[0] == 200 and fetch(base_url, "/politik/rssfeed.rdf")[0] == 200
+        site.set_absent(())
+        assert fetch(base_url, "/bayern/")[0] == 200
+
+
+def test_a_mirror_shows_the_same_site_through_its_own_base_url():
+    site = LocalSite(n_articles=6, seed=2)
+    seed = site.article(site.seed_article_id)
+    with site.serve(port=0) as base_url, site.mirror() as mirror:
+        assert mirror != base_url
+        status, _, body = fetch(mirror, seed.path)
+        page = body.decode()
+        assert status == 200 and mirror + seed.path in page and base_url not in page
+        assert fetch(mirror, "/politik")[1]["Location"] == mirror + "/politik/"
+        assert fetch(base_url, seed.path)[2] == body.replace(mirror.encode(), base_url.encode())

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from crawler.canonical import canonical_url
+from crawler.canonical import canonical_url, origin, rebase
 from crawler.extract.ippen_listing import extract_teasers
 from crawler.fingerprint import content_hash
 from crawler.identity import article_id
@@ -239,3 +239,14 @@ def test_teaser_pipeline_drops_repeats_on_a_page_only():
     assert pipeline.process_item(make("https://www.merkur.de/politik/", 3)).page_url == "https://www.merkur.de/politik"
     assert crawler.stats.get_value("newsmon/teasers/repeated_on_page") == 1
     assert len(pipeline.book) == 1
+
+
+def test_rebase_moves_only_urls_of_the_source_origin():
+    mirror, real = origin("http://127.0.0.1:8800/"), origin("https://www.merkur.de")
+    assert rebase("http://127.0.0.1:8800/politik/a-91245736.html?x=1", mirror, real) == (
+        "https://www.merkur.de/politik/a-91245736.html?x=1"
+    )
+    assert rebase("http://127.0.0.1:8800", mirror, real) == "https://www.merkur.de/"
+    for other in ("http://127.0.0.1:8801/a", "https://cdn.merkur.de/bild.jpg", "/relative", "", None):
+        assert rebase(other, mirror, real) == other
+    assert rebase(rebase("http://127.0.0.1:8800/a", mirror, real), real, mirror) == "http://127.0.0.1:8800/a"

@@ -84,6 +84,10 @@ def app(db) -> App:
             "variants": {"k1": {"field": "headline", "value": EVIL, "first_seen": T0, "last_seen": T0, "count": 3}},
             "placements": {"p1": {"page": "https://www.merkur.de/", "block": "prio", "position": 1,
                                   "first_seen": T0, "last_seen": T0, "count": 2}},
+            "headline_vs_article": {"teaser": EVIL, "article": "Alt", "since": T0},
+            "ab_tests": {"headline": {"wordings": [{"value": EVIL, "count": 3, "first_seen": T0, "last_seen": T0},
+                                                   {"value": "Neu", "count": 1, "first_seen": T0, "last_seen": T0}],
+                                      "first_detected": T0, "last_detected": T0}},
         }
     )  # fmt: skip
     db.changes.insert_many(
@@ -140,6 +144,9 @@ def test_the_article_page_shows_versions_changes_and_teaser_variants(app):
     assert "Version history" in body and "v1" in body and "v2" in body and "Ukraine" in body
     assert "Teaser variants" in body and "Teaser placements" in body and "https://www.merkur.de/" in body
     assert "<del>mit Barbock</del>" in body and f"<ins>{EVIL_ESCAPED}</ins>" in body
+    # teaser facts, not changes: the headline unlike the article's (since when) and the A/B test's wordings
+    assert "headline differs from the article" in body and f"teaser „{EVIL_ESCAPED}“, article „Alt“" in body
+    assert "A/B test of the headline" in body and "„Neu“: seen 1 times" in body
 
 
 def test_it_is_read_only_and_answers_only_loopback_hosts(app, db):

@@ -103,7 +103,23 @@ def test_http_error_becomes_a_reject_with_its_status():
     failure = Failure(HttpError(response))
     failure.request = Request(url)  # set by Scrapy on errback failures
     (reject,) = list(spider.on_error(failure))
-    assert (reject.url, reject.reason, reject.site) == (url, "http 500", "merkur.de")
+    # crawled through a mirror (base_url), kept keyed to the real site
+    real = "https://www.merkur.de/welt/x-91000001.html"
+    assert (reject.url, reject.reason, reject.site) == (real, "http 500", "merkur.de")
+
+
+def test_a_configured_section_or_feed_answering_404_is_a_finding_not_a_reject():
+    spider = MerkurSpider(base_url=BASE)
+    for url in (f"{BASE}/bayern/", f"{BASE}/sport/rssfeed.rdf", f"{BASE}/welt/x-91000001.html"):
+        response = Response(url=url, status=404, request=Request(url))
+        failure = Failure(HttpError(response))
+        failure.request = Request(url)
+        rejects = list(spider.on_error(failure))
+        assert len(rejects) == (1 if url.endswith(".html") else 0), url  # a missing article stays a reject
+    assert spider.discovery_missing == {
+        "https://www.merkur.de/bayern/": 404,
+        "https://www.merkur.de/sport/rssfeed.rdf": 404,
+    }
 
 
 def test_article_page_is_extracted(fixtures_dir):

@@ -229,3 +229,30 @@ def test_redaction_hides_whole_userinfo_and_leaves_the_same_letters_elsewhere():
     assert redact_text(message, uri) == "Connection refused: mongodb://***@127.0.0.1:1/ as user *** (***); status: ***"
     odd = "mongodb://bob:%21x@h/"  # a password that starts with a non-word character: no boundary needed there
     assert redact_text("got a!x from bob", odd) == "got a*** from ***"
+
+
+def test_a_version_read_by_a_new_extractor_is_a_rebaseline_without_changes(db, tmp_path):
+    from crawler.store.change_recorder import ChangeRecorder
+    from crawler.store.savers import default_savers
+
+    def write(doc: dict) -> None:
+        run_writer(db, tmp_path, [("article", doc)], savers=default_savers(ChangeRecorder()))
+
+    aid = "merkur.de:91000001"
+    write(article(1, extractor="ippen/1"))
+    first_changed = db.articles.find_one({"_id": aid})["last_changed"]
+    upgraded = T0 + timedelta(hours=2)
+    write(article(1, headline="Ukraine-Krieg Schlagzeile 1", extractor="ippen/2", fetched_at=upgraded))
+    version = db.article_versions.find_one({"_id": f"{aid}:v000002"})
+    assert version["rebaseline"] == {"from_extractor": "ippen/1", "to_extractor": "ippen/2"}
+    assert db.changes.count_documents({}) == 0
+    assert db.articles.find_one({"_id": aid})["last_changed"] == first_changed  # no edit happened
+
+    # the same content read by yet another version: unchanged, and the stored extractor follows
+    write(article(1, headline="Ukraine-Krieg Schlagzeile 1", extractor="ippen/3", fetched_at=upgraded))
+    assert db.articles.find_one({"_id": aid})["extractor"] == "ippen/3"
+    # so a real edit read by that version is an edit again, not an upgrade
+    write(article(1, headline="Droht die Eskalation?", extractor="ippen/3", fetched_at=upgraded))
+    (change,) = list(db.changes.find())
+    assert (change["field"], change["version_from"], change["version_to"]) == ("headline", 2, 3)
+    assert "rebaseline" not in db.article_versions.find_one({"_id": f"{aid}:v000003"})

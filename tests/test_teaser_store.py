@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from crawler.store.change_recorder import ChangeRecorder
 from crawler.store.savers import TeaserSaver
 from crawler.teasers import TeaserBook
 
@@ -82,3 +83,52 @@ def test_an_early_flush_in_a_run_counts_the_run_once(db):
     saver.save(db, second)
     doc = db.teasers.find_one({"_id": AID})
     assert doc["runs"] == 1 and doc["observations"] == 2 and len(doc["placements"]) == 2
+
+
+def one_page(headline: str, at: datetime, run_id: str, page: str = "https://www.merkur.de/") -> list[dict]:
+    return run({page: headline}, at, run_id)
+
+
+def test_a_wording_that_returns_within_the_window_is_an_ab_flip_and_the_teaser_says_so(db):
+    saver = TeaserSaver(ChangeRecorder(ab_window=timedelta(days=7)))
+    a, b = "Droht die Eskalation?", "Baerbock in Kiew: Droht die Eskalation?"
+    saver.save(db, one_page(a, T0, "r1"))
+    assert db.changes.count_documents({}) == 0, "a first sighting is no change"
+    saver.save(db, one_page(b, T0 + timedelta(hours=1), "r2"))
+    saver.save(db, one_page(a, T0 + timedelta(hours=2), "r3"))
+    saver.save(db, one_page(b, T0 + timedelta(days=9), "r4"))  # B last seen 9 days ago: outside the window
+    changes = [(c["old"], c["new"], c["edit_class"]) for c in db.changes.find().sort("seq", 1)]
+    assert changes == [(a, b, "headline_change"), (b, a, "ab_flip"), (a, b, "headline_change")]
+    test = db.teasers.find_one({"_id": AID})["ab_tests"]["headline"]
+    assert [(w["value"], w["count"]) for w in test["wordings"]] == [(a, 2), (b, 1)]
+    assert (test["first_detected"], test["last_detected"]) == (T0 + timedelta(hours=2),) * 2
+    assert test["wordings"][0]["last_seen"] == T0 + timedelta(hours=2)
+
+
+def test_two_wordings_in_one_run_are_an_ab_test(db):
+    saver = TeaserSaver(ChangeRecorder())
+    a, b = "Droht die Eskalation?", "Baerbock in Kiew: Droht die Eskalation?"
+    saver.save(db, one_page(a, T0, "r1"))
+    saver.save(
+        db, run({"https://www.merkur.de/": a, "https://www.merkur.de/politik": b}, T0 + timedelta(hours=1), "r2")
+    )
+    (change,) = list(db.changes.find())
+    assert (change["field"], change["edit_class"]) == ("teaser.headline", "ab_flip")
+    wordings = db.teasers.find_one({"_id": AID})["ab_tests"]["headline"]["wordings"]
+    assert sorted(w["value"] for w in wordings) == sorted([a, b])
+
+
+def test_a_teaser_headline_unlike_its_articles_is_kept_on_the_teaser_not_in_the_feed(db):
+    saver = TeaserSaver(ChangeRecorder())
+    db.articles.insert_one({"_id": AID, "headline": "US-Außenminister trifft Baerbock"})
+    saver.save(db, one_page("Droht die Eskalation?", T0, "r1"))
+    saver.save(db, one_page("Droht die Eskalation?", T0 + timedelta(hours=1), "r2"))
+    facts = db.teasers.find_one({"_id": AID})["headline_vs_article"]
+    assert facts == {"teaser": "Droht die Eskalation?", "article": "US-Außenminister trifft Baerbock", "since": T0}
+    db.articles.update_one({"_id": AID}, {"$set": {"headline": "Blinken trifft Baerbock"}})
+    saver.save(db, one_page("Droht die Eskalation?", T0 + timedelta(hours=2), "r3"))
+    assert db.teasers.find_one({"_id": AID})["headline_vs_article"]["since"] == T0 + timedelta(hours=2)
+    db.articles.update_one({"_id": AID}, {"$set": {"headline": "Droht die Eskalation?"}})
+    saver.save(db, one_page("Droht die\u00a0Eskalation?", T0 + timedelta(hours=3), "r4"))  # typography only
+    assert db.teasers.find_one({"_id": AID})["headline_vs_article"] is None
+    assert db.changes.count_documents({}) == 0

@@ -19,7 +19,9 @@ Settings (proposed; read by `build_alerter` from any mapping with `.get`, e.g. S
 - `NEWSMON_ALERT_MIN_WORDS`: least significance (words changed) of a change to alert (default 1).
 - `NEWSMON_ALERT_FIELDS`: comma-separated fields to alert on, a name also matching its sub-fields
   (`headline,kicker,headline_variants`); unset: all.
-- `NEWSMON_ALERT_CLASSES`: comma-separated edit classes to alert on; unset: all but `metadata`.
+- `NEWSMON_ALERT_CLASSES`: comma-separated edit classes to alert on; unset: all but `metadata` and `ab_flip`.
+- `NEWSMON_ALERT_AB_FLIPS`: alert on `ab_flip` changes (a teaser's A/B test showing another wording) too
+  (default off).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ ALERT_WEBHOOK_QUEUE = "NEWSMON_ALERT_WEBHOOK_QUEUE"
 ALERT_MIN_WORDS = "NEWSMON_ALERT_MIN_WORDS"
 ALERT_FIELDS = "NEWSMON_ALERT_FIELDS"
 ALERT_CLASSES = "NEWSMON_ALERT_CLASSES"
+ALERT_AB_FLIPS = "NEWSMON_ALERT_AB_FLIPS"
 
 DEFAULT_MIN_WORDS = 1
 DEFAULT_RETRIES = 3
@@ -67,6 +70,9 @@ SLACK_TEXT_LIMIT = 2900
 DIFF_CONTEXT = 8
 """Unchanged words kept on each side of a change in alert texts."""
 
+QUIET_CLASSES = (EditClass.METADATA, EditClass.AB_FLIP)
+"""Classes not alerted unless asked for (`NEWSMON_ALERT_CLASSES`; `NEWSMON_ALERT_AB_FLIPS` for A/B flips)."""
+
 LABELS = {
     EditClass.HEADLINE_CHANGE: "Headline change",
     EditClass.TYPO_FIX: "Typo fix",
@@ -76,6 +82,7 @@ LABELS = {
     EditClass.REMOVAL: "Removal",
     EditClass.CORRECTION_NOTICE: "Correction notice",
     EditClass.METADATA: "Metadata",
+    EditClass.AB_FLIP: "A/B test flip",
 }
 
 
@@ -98,7 +105,7 @@ class AlertFilter:
         min_words: int = DEFAULT_MIN_WORDS,
         fields: Iterable[str] = (),
         classes: Iterable[str] = (),
-        exclude_classes: Iterable[str] = (EditClass.METADATA,),
+        exclude_classes: Iterable[str] = QUIET_CLASSES,
     ) -> None:
         self.min_words = min_words
         self.fields = tuple(fields)
@@ -346,6 +353,7 @@ def build_alerter(settings: Any) -> Alerter:
         min_words=int(min_words) if min_words not in (None, "") else DEFAULT_MIN_WORDS,
         fields=_names(settings.get(ALERT_FIELDS)),
         classes=_names(settings.get(ALERT_CLASSES)),
+        exclude_classes=(EditClass.METADATA,) if _flag(settings.get(ALERT_AB_FLIPS)) else QUIET_CLASSES,
     )
     return Alerter(sinks, alert_filter)
 

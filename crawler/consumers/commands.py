@@ -83,6 +83,12 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--article", type=_checked(lambda v: text(v, "article")), help="only this article id")
     parser.add_argument(
+        "--headline-differs",
+        action="store_true",
+        help="teasers: only those whose headline reads otherwise than their article's (headline_vs_article)",
+    )
+    parser.add_argument("--ab-test", action="store_true", help="teasers: only those in an A/B test (ab_tests)")
+    parser.add_argument(
         "--batch-size",
         type=_checked(lambda v: positive_int(v, "batch size", 10_000)),
         default=500,
@@ -110,6 +116,8 @@ def export_command(args: argparse.Namespace) -> int:
         fields=tuple(args.field),
         edit_classes=tuple(args.edit_class),
         article=args.article,
+        headline_differs=args.headline_differs,
+        ab_test=args.ab_test,
     )
     client, db = connect(load_settings())
     try:

@@ -56,6 +56,10 @@ class Filters:
     article: str | None = None
     before_seq: int | None = None
     """Changes only: older than this `seq` (paging backwards)."""
+    headline_differs: bool = False
+    """Teasers only: those whose headline reads otherwise than their article's (`headline_vs_article`)."""
+    ab_test: bool = False
+    """Teasers only: those in an A/B test (`ab_tests`)."""
 
 
 def text(value: object, name: str) -> str:
@@ -124,6 +128,11 @@ def build_query(kind: Kind, filters: Filters) -> dict[str, Any]:
         span["$lt"] = _instant(filters.until)
     if span:
         query[kind.time_field] = span
+    if kind.collection == schema.TEASERS:
+        if filters.headline_differs:
+            query["headline_vs_article"] = {"$type": "object"}
+        if filters.ab_test:
+            query["ab_tests"] = {"$type": "object"}
     if kind.collection == schema.CHANGES:
         if filters.fields:
             names = [field_name(f) for f in filters.fields]

@@ -72,18 +72,34 @@ def compare(
             if usual and share < usual * thresholds.coverage_drop:
                 alert(
                     "field_gone",
-                    f"field {field} on {share:.0%} of {metrics['articles']} articles, usually {usual:.0%}",
+                    f"the {field} was found on {share:.0%} of {metrics['articles']} articles (usually on {usual:.0%})",
                     field=field,
                     share=share,
                     baseline=usual,
                 )
-    for kind, rate, usual, what in (
-        ("errors_up", metrics["http"]["error_rate"], base["error_rate"], "of requests failed"),
-        ("rejects_up", metrics["reject_rate"], base["reject_rate"], "of pages rejected"),
+    http = metrics["http"]
+    for kind, rate, usual, count, total, what in (
+        (
+            "errors_up",
+            http["error_rate"],
+            base["error_rate"],
+            http.get("errors"),
+            http.get("requests"),
+            "requests failed",
+        ),
+        (
+            "rejects_up",
+            metrics["reject_rate"],
+            base["reject_rate"],
+            metrics.get("rejects", 0),
+            metrics.get("pages_read", metrics.get("articles", 0) + metrics.get("rejects", 0)),
+            "pages could not be read",
+        ),
     ):
         if rate >= thresholds.max_error_rate and rate > 2 * (usual or 0.0):
-            usually = f", usually {usual:.0%}" if usual is not None else ""
-            alert(kind, f"{rate:.0%} {what}{usually}", rate=rate, baseline=usual)
+            usually = f" (usually {usual:.0%})" if usual is not None else ""
+            counted = f"{count} of {total} {what}, " if total else f"{what}: "
+            alert(kind, f"{counted}{rate:.0%}{usually}", rate=rate, baseline=usual)
 
     if not (metrics.get("new_articles") or metrics.get("new_versions")) and history:
         fresh = [
@@ -108,3 +124,52 @@ def compare(
 def _aware(value: datetime) -> datetime:
     """pymongo without tz_aware gives naive UTC datetimes."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def condition(alert: Mapping[str, Any]) -> str:
+    """What a health alert is about, the same from run to run: its kind and the field or monitor it names."""
+    return ":".join(str(alert.get(k)) for k in ("kind", "field", "monitor") if alert.get(k) is not None)
+
+
+def transitions(
+    site: str,
+    alerts: Sequence[Mapping[str, Any]],
+    previous: Sequence[Mapping[str, Any]],
+    unmeasured: frozenset[str] = frozenset(),
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Which of a run's alerts start a condition, and which conditions of the run before ended.
+
+    A persistent condition (a field gone for days, a site answering errors) alerts once when it starts and
+    once when it ends, not every run: an alert whose condition the previous run also had is marked `ongoing`
+    and not sent again. A condition of a kind this run could not measure (`unmeasured`: `field_gone` when too
+    few articles were read, as on an unchanged re-crawl answered by 304s) has not ended: it is carried over.
+    Returns (alerts to send: the started and the ended ones, the run's alerts marked).
+    """
+    before = {condition(a): a for a in previous}
+    now = {condition(a) for a in alerts}
+    marked = [{**a, "ongoing": condition(a) in before} for a in alerts]
+    send = [a for a in marked if not a["ongoing"]]
+    for key, old in before.items():
+        if key not in now and old.get("kind") in unmeasured:
+            marked.append({**old, "ongoing": True})
+        elif key not in now:
+            what = str(old.get("message") or key).removeprefix(f"{site}: ")
+            send.append(
+                {
+                    "type": "health",
+                    "kind": "ended",
+                    "ended": old.get("kind"),
+                    "site": site,
+                    "message": f"{site}: back to normal, no longer: {what}",
+                }
+            )
+    return send, marked
+
+
+def missing_since(
+    missing: Mapping[str, int], previous: Sequence[Mapping[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """Configured discovery pages answering 404/410 (URL -> status), each with since when (carried over from
+    the previous run when it was missing then too)."""
+    known = {m["url"]: m.get("since") for m in previous}
+    return [{"url": url, "status": status, "since": known.get(url) or now} for url, status in sorted(missing.items())]

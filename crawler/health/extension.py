@@ -13,7 +13,14 @@ Settings: `NEWSMON_HEALTH_ENABLED` (True), `NEWSMON_HEALTH_HISTORY_RUNS` (10), a
                statuses}, pages_per_minute, minutes, new_articles, new_versions},
      baseline: {runs, coverage: {...}, error_rate, reject_rate, pages_per_minute},
      monitors: [{monitor, status, message}],
-     alerts: [{type: "health", kind, site, message, ...}]}
+     alerts: [{type: "health", kind, site, message, ongoing, ...}],
+     sent: 2,
+     discovery: {missing: [{url, status, since}]}}
+
+`alerts` are the run's conditions; only those that start (not `ongoing`: the run before did not have them) and
+the previous run's conditions that ended are sent (`sent`), so a persistent condition alerts when it starts and
+when it ends. `discovery.missing` are configured section pages, feeds and sitemaps that answered 404/410: a
+finding about the site's configuration, not a rejected page and not an alert.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet.threads import deferToThread
 
 from crawler.changes.alerts import build_alerter
-from crawler.health.baseline import Thresholds, compare
+from crawler.health.baseline import Thresholds, compare, missing_since, transitions
 from crawler.health.coverage import Coverage
 from crawler.health.history import recent_runs
 from crawler.health.metrics import run_metrics
@@ -98,7 +105,21 @@ class CrawlHealth:
         stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
         metrics = run_metrics(stats, self.coverage, self.rejects, self.started, finished, runtime.writer.stats.counts)
         base, alerts = compare(spider.site, metrics, history, self.thresholds, now=finished)
+        previous = (history[0].get("health") or {}) if history else {}
+        missing = missing_since(
+            getattr(spider, "discovery_missing", {}),
+            (previous.get("discovery") or {}).get("missing") or [],
+            finished,
+        )
         health: dict[str, Any] = {"site": spider.site, "metrics": metrics, "baseline": base, "alerts": alerts}
+        health["discovery"] = {"missing": missing}
+        if missing:
+            logger.info(
+                "Discovery of %s: %d configured page(s) not on the site (404/410): %s",
+                spider.site,
+                len(missing),
+                ", ".join(m["url"] for m in missing[:10]),
+            )
         health["monitors"] = run_close_suite(self.crawler, spider, stats, health)
         for failed in health["monitors"]:
             if failed["status"] != "OK" and failed["monitor"].split("/")[0] != "Site history":
@@ -111,21 +132,24 @@ class CrawlHealth:
                         "message": f"{spider.site}: {failed['monitor']}: {failed['message']}",
                     }
                 )
-        health.update(status="alert" if alerts else "ok", checked_at=datetime.now(UTC))
+        unmeasured = frozenset({"field_gone"} if metrics["articles"] < self.thresholds.min_articles else ())
+        send, health["alerts"] = transitions(spider.site, alerts, previous.get("alerts") or [], unmeasured)
+        health.update(status="alert" if health["alerts"] else "ok", checked_at=datetime.now(UTC), sent=len(send))
         runtime.writer.put("crawl_run", {"_id": runtime.run_id, "health": health})
         alerter = runtime.recorder.alerter or build_alerter(self.crawler.settings)
-        for alert in alerts:
+        for alert in send:
             alerter.health(alert)
         if self.crawler.stats:
-            self.crawler.stats.set_value("newsmon/health/alerts", len(alerts))
+            self.crawler.stats.set_value("newsmon/health/alerts", len(send))
         logger.info(
-            "Health of %s: %s (%d articles, error rate %.0f%%, %.0f pages/min, %d alert(s))",
+            "Health of %s: %s (%d articles, %d unchanged, error rate %.0f%%, %.0f pages/min, %d alert(s) sent)",
             spider.site,
             health["status"],
             metrics["articles"],
+            metrics["not_modified"],
             metrics["http"]["error_rate"] * 100,
             metrics["pages_per_minute"],
-            len(alerts),
+            len(send),
         )
 
     @staticmethod

@@ -15,7 +15,14 @@ def recent_runs(db: Database, site: str, *, exclude: str, limit: int = 10) -> li
         db[schema.CRAWL_RUNS]
         .find(
             {"site": site, "health.metrics": {"$exists": True}, "_id": {"$ne": exclude}},
-            {"started_at": 1, "finished_at": 1, "status": 1, "health.metrics": 1},
+            {
+                "started_at": 1,
+                "finished_at": 1,
+                "status": 1,
+                "health.metrics": 1,
+                "health.alerts": 1,
+                "health.discovery": 1,
+            },
         )
         .sort("started_at", -1)
         .limit(limit)

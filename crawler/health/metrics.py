@@ -38,13 +38,18 @@ def run_metrics(
     finished: datetime,
     stored: Mapping[str, int],
 ) -> dict[str, Any]:
-    """The figures compared across runs. `stored`: the store writer's counts (`new_articles`, `new_versions`)."""
+    """The figures compared across runs. `stored`: the store writer's counts (`new_articles`, `new_versions`,
+    `not_modified`: article re-fetches answered 304)."""
     minutes = max((finished - started).total_seconds() / 60, 1 / 60)
     http = http_figures(stats)
     pages = http["responses"]
-    read = coverage.articles + sum(rejects.values())
+    # A 304 is a page that answered fine (unchanged since the last fetch): it counts as read, not as missing.
+    not_modified = int(stored.get("not_modified", 0))
+    read = coverage.articles + not_modified + sum(rejects.values())
     return {
         "articles": coverage.articles,
+        "not_modified": not_modified,
+        "pages_read": read,
         "coverage": coverage.shares(),
         "extractors": coverage.extractor_shares(),
         "rejects": sum(rejects.values()),

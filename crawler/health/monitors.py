@@ -1,10 +1,11 @@
 """The close-of-run checks, as a spidermon suite: spidermon's own monitors where they fit, plus one monitor that
 turns the baseline comparison (`crawler.health.baseline`) into failures.
 
-Used from spidermon: `FinishReasonMonitor` (the run ended as `finished`: not killed, not stopped by an error),
-`ItemCountMonitor` (`SPIDERMON_MIN_ITEMS`: a run whose browser or handler failed exits 0 with no items) and
-`UnwantedHTTPCodesMonitor` (`SPIDERMON_UNWANTED_HTTP_CODES`). Not from spidermon: the comparison with the site's
-recent runs; its only monitor of that kind (`ZyteJobsComparisonMonitor`) reads jobs from Zyte's cloud, and its
+Used from spidermon: `FinishReasonMonitor` (the run ended as `finished`: not killed, not stopped by an error)
+and `UnwantedHTTPCodesMonitor` (`SPIDERMON_UNWANTED_HTTP_CODES`). Not from spidermon: `PagesReadMonitor`
+(`SPIDERMON_MIN_ITEMS`: a run whose browser or handler failed exits 0 with no page read; pages answered 304
+count as read), and the comparison with the site's recent runs; spidermon's only monitor of that kind
+(`ZyteJobsComparisonMonitor`) reads jobs from Zyte's cloud, and its
 field-coverage monitor checks fixed per-field floors, where newsmon needs each site's own usual share.
 
 The suite is run by `crawler.health.extension.CrawlHealth` after the store has flushed and the history is read,
@@ -17,7 +18,7 @@ import logging
 from typing import Any
 
 from spidermon import Monitor, MonitorSuite, monitors
-from spidermon.contrib.scrapy.monitors import FinishReasonMonitor, ItemCountMonitor, UnwantedHTTPCodesMonitor
+from spidermon.contrib.scrapy.monitors import FinishReasonMonitor, UnwantedHTTPCodesMonitor
 from spidermon.contrib.scrapy.runners import SpiderMonitorResult
 from spidermon.runners import MonitorRunner
 
@@ -55,8 +56,26 @@ class SiteHistoryMonitor(Monitor):
         self._none_of("nothing_new")
 
 
+@monitors.name("Pages read")
+class PagesReadMonitor(Monitor):
+    """At least `SPIDERMON_MIN_ITEMS` pages read: articles stored or checked unchanged (a 304 is a page that
+    answered fine). Replaces spidermon's `ItemCountMonitor`, which counts items only (an unchanged re-crawl
+    has none) and, when no item was scraped, fails with "Unable to find 'item_scraped_count' in job stats"."""
+
+    @monitors.name("Enough pages read")
+    def test_pages_read(self) -> None:
+        metrics = self.data["health"]["metrics"]
+        least = self.data.crawler.settings.getint("SPIDERMON_MIN_ITEMS", 1)
+        read = metrics.get("articles", 0) + metrics.get("not_modified", 0)
+        if read < least:
+            self.fail(
+                f"{read} article page(s) read (stored or unchanged), at least {least} expected; "
+                f"{metrics.get('rejects', 0)} could not be read"
+            )
+
+
 class CloseSuite(MonitorSuite):
-    monitors = [FinishReasonMonitor, ItemCountMonitor, UnwantedHTTPCodesMonitor, SiteHistoryMonitor]  # noqa: RUF012
+    monitors = [FinishReasonMonitor, PagesReadMonitor, UnwantedHTTPCodesMonitor, SiteHistoryMonitor]  # noqa: RUF012
 
 
 class _LoggedResult(SpiderMonitorResult):

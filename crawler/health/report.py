@@ -31,5 +31,26 @@ def health_lines(db: Database, *, site: str | None = None, limit: int = 5) -> li
         )
         if m.get("extractors"):
             lines.append("      read by " + ", ".join(f"{e['extractor']} {e['share']:.0%}" for e in m["extractors"]))
-        lines.extend(f"      ! {alert.get('message')}" for alert in health.get("alerts") or [])
+        lines.extend(
+            f"      ! {alert.get('message')}" + (" (ongoing: alerted when it started)" if alert.get("ongoing") else "")
+            for alert in health.get("alerts") or []
+        )
+    return lines
+
+
+def discovery_lines(db: Database, *, site: str | None = None) -> list[str]:
+    """The configured section pages, feeds and sitemaps that answered 404/410 in each site's latest run."""
+    where: dict[str, Any] = {"health.metrics": {"$exists": True}}
+    if site:
+        where["site"] = site
+    latest: dict[str, Any] = {}
+    runs = db[schema.CRAWL_RUNS].find(where, {"site": 1, "health.discovery": 1}).sort("started_at", -1).limit(200)
+    for run in runs:
+        latest.setdefault(run.get("site"), run)
+    lines = []
+    for key, run in sorted(latest.items(), key=lambda kv: str(kv[0])):
+        for found in ((run.get("health") or {}).get("discovery") or {}).get("missing") or []:
+            since = found.get("since")
+            when = f"{since:%Y-%m-%d %H:%M}" if since else "?"
+            lines.append(f"  {key}  {found.get('status')}  {found.get('url')}  since {when}")
     return lines

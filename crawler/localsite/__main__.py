@@ -34,7 +34,9 @@ def _serve(args: argparse.Namespace) -> int:
     elif args.now:
         now = datetime.fromisoformat(args.now)
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
-    site = LocalSite(n_articles=args.articles, seed=args.seed, fixtures_dir=args.fixtures_dir, now=now)
+    site = LocalSite(
+        n_articles=args.articles, seed=args.seed, fixtures_dir=args.fixtures_dir, now=now, absent=args.absent or ()
+    )
     site.conditional = args.conditional
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -189,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fixtures-dir", help="real fixtures (default $NEWSMON_FIXTURES_DIR or ../shared/fixtures)")
     serve.add_argument("--now", help="the site's clock: ISO datetime or 'now' (default a fixed date)")
     serve.add_argument("--conditional", action="store_true", help="send ETag/Last-Modified, answer 304")
+    serve.add_argument(
+        "--absent",
+        action="append",
+        metavar="PATH",
+        help="a section (`bayern`: page and feed) or feed path (`/sport/rssfeed.rdf`) that answers 404; repeatable",
+    )
     serve.add_argument("--warm", action="store_true", help="render every page before serving")
     serve.set_defaults(run=_serve)
 

@@ -158,6 +158,8 @@ class ArticleSpec:
     """1 when built; every edit adds one."""
     old_paths: tuple[str, ...] = ()
     """Earlier paths of a moved article; they answer 301 to `path`."""
+    teaser_kicker: str | None = None
+    """The kicker on teasers when it differs from the page's (None: teasers show `kicker`)."""
 
     @property
     def path(self) -> str:
@@ -455,7 +457,8 @@ class ArticleFactory:
 
 
 EDITABLE = frozenset(
-    {"kicker", "headline", "seo_title", "teaser_headline", "lead", "body", "authors", "agency", "dateline"}
+    {"kicker", "headline", "seo_title", "teaser_headline", "teaser_kicker", "lead", "body", "authors", "agency"}
+    | {"dateline"}
     | {"topics", "image", "section", "slug", "published", "modified"}
 )
 

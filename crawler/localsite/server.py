@@ -8,6 +8,7 @@ import json
 import re
 import threading
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -27,9 +28,13 @@ class SiteServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], site: LocalSite) -> None:
+    def __init__(self, address: tuple[str, int], site: LocalSite, rewrite: str | None = None) -> None:
         self.site = site
+        self.rewrite: tuple[bytes, bytes] | None = None
+        """A mirror: (the site's base URL, this server's), replaced in every body and Location header."""
         super().__init__(address, SiteHandler)
+        if rewrite:
+            self.rewrite = (rewrite.encode(), f"http://{address[0]}:{self.server_port}".encode())
 
 
 class SiteHandler(BaseHTTPRequestHandler):
@@ -78,6 +83,16 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def _send(self, response: Response, head: bool, fault: Fault | None) -> None:
         body, content_type = response.body, response.content_type
+        if self.server.rewrite:
+            source, target = self.server.rewrite
+            body = body.replace(source, target)
+            response = replace(
+                response,
+                headers=tuple(
+                    (n, v.replace(source.decode(), target.decode()) if n == "Location" else v)
+                    for n, v in response.headers
+                ),
+            )
         if fault is not None and fault.kind in ("wrong_charset", "unknown_charset") and "charset=" in content_type:
             declared = str(fault.params["declared"])
             actual = str(fault.params.get("actual", "utf-8"))
@@ -172,11 +187,12 @@ def _misshape(body: bytes, fault: Fault) -> bytes:
     return body.replace(b"</body>", filler + b"</body>", 1) if b"</body>" in body else body + filler
 
 
-def start_server(site: LocalSite, host: str, port: int) -> tuple[SiteServer, str]:
-    """Bind (port 0: a free one) and serve from a daemon thread; returns the server and its base URL."""
+def start_server(site: LocalSite, host: str, port: int, rewrite: str | None = None) -> tuple[SiteServer, str]:
+    """Bind (port 0: a free one) and serve from a daemon thread; returns the server and its base URL.
+    `rewrite`: serve as a mirror of the site at that base URL (`LocalSite.mirror`)."""
     if host not in LOOPBACK and host != "localhost":
         raise ValueError(f"the local site only binds to 127.0.0.1, not {host!r}")
-    server = SiteServer((host, port), site)
+    server = SiteServer((host, port), site, rewrite)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"localsite:{server.server_port}", daemon=True
     )

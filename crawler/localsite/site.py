@@ -10,7 +10,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -117,6 +117,7 @@ class LocalSite:
         fixtures_dir: str | PathLike[str] | None = None,
         now: datetime | None = None,
         lazy_teasers: int = 2,
+        absent: Iterable[str] = (),
     ) -> None:
         if n_articles < 1:
             raise ValueError("a site needs at least one article (the seed article)")
@@ -127,6 +128,8 @@ class LocalSite:
         self.now = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
         """The site's clock (UTC): fixed unless given; every change moves it one minute on."""
         self.conditional = False
+        self.absent: frozenset[str] = frozenset()
+        """Section pages and feeds the site does not have (404), as in a site config naming more than exists."""
         """When True: ETag and Last-Modified on every page, and If-None-Match / If-Modified-Since answered 304."""
         self._lock = threading.RLock()
         sources = load_sources(root)
@@ -153,6 +156,7 @@ class LocalSite:
         self._server: Any = None
         self.base_url: str | None = None
         """`http://127.0.0.1:<port>` while serving."""
+        self.set_absent(absent)
 
     # -- reading the state ---------------------------------------------------------------------------------------
     @property
@@ -272,6 +276,35 @@ class LocalSite:
             self._tick()
             return moved
 
+    def set_absent(self, paths: Iterable[str]) -> None:
+        """Section pages (`/bayern/`, or just `bayern`: the page and its feed) and feeds (`/sport/rssfeed.rdf`)
+        that answer 404 from now on, for good: a site without them, unlike a fault, which is a failure."""
+        absent = set()
+        for path in paths:
+            path = path if path.startswith("/") else f"/{path.strip('/')}/"
+            absent.add(path)
+            if path.endswith("/") and path.strip("/") in SECTIONS:
+                absent.add(f"{path}rssfeed.rdf")
+        with self._lock:
+            self.absent = frozenset(absent)
+            self._cache.clear()
+            self._cache_size = 0
+
+    @contextmanager
+    def mirror(self, port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
+        """`with site.mirror() as mirror_url:` the same site through a second base URL while it serves, as a
+        mirror or reverse proxy shows it: every page with the site's base URL rewritten to the mirror's."""
+        from crawler.localsite.server import start_server
+
+        if self.base_url is None:
+            raise RuntimeError("serve the site first: a mirror shows a serving site")
+        server, base_url = start_server(self, host, port, rewrite=self.base_url)
+        try:
+            yield base_url
+        finally:
+            server.shutdown()
+            server.server_close()
+
     def set_fault(self, path_regex: str, kind: str, count: int | None = None, **params: Any) -> Fault:
         """Misbehave on requests whose path (without query) matches `path_regex` (re.search).
 
@@ -386,6 +419,8 @@ class LocalSite:
 
     def _resolve(self, path: str) -> Response:
         base = self.base_url or "http://127.0.0.1"
+        if path in self.absent:
+            return self.error(404)
         articles = self.articles
         if path == "/":
             most_read = [a for a in articles if a.id == SEED_ARTICLE_ID] + articles[3:9:3]

@@ -36,9 +36,14 @@ def shorten(text: str, limit: int = TEASER_TEXT_MAX) -> str:
     return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
+def teaser_kicker(spec: ArticleSpec) -> str | None:
+    """The kicker the article's teasers show: their own when edited apart, else the article's."""
+    return spec.teaser_kicker or spec.kicker
+
+
 def kicker_place(spec: ArticleSpec) -> str:
     """Where this article's teasers put the kicker: `none` without one, else `beside`/`inside` by id."""
-    if not spec.kicker:
+    if not teaser_kicker(spec):
         return "none"
     return KICKER_PLACES[spec.id % 2]
 
@@ -117,12 +122,12 @@ class TeaserKit:
         if place == "beside":  # -kicker wraps -kicker-text as -headline (the h3) wraps -headline-text
             kicker = h3.makeelement("div", {"class": "id-Teaser-el-content-kicker"})
             kicker.append(h3.makeelement("span", {"class": "id-Teaser-el-content-kicker-text"}))
-            kicker[0].text = spec.kicker
+            kicker[0].text = teaser_kicker(spec)
             kicker.tail = h3.tail
             h3.addprevious(kicker)
         elif place == "inside":  # the h3 holds the kicker's span before the headline's
             span = h3.makeelement("span", {"class": "id-Teaser-el-content-kicker-text"})
-            span.text = spec.kicker
+            span.text = teaser_kicker(spec)
             span.tail = " "
             headline.addprevious(span)
         set_text(one(el, "id-Teaser-el-content-text-text"), shorten(spec.lead))

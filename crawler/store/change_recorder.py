@@ -1,9 +1,13 @@
 """The change detector's store side: compare a new version with the previous one, write `changes`, alert.
 
 It runs in the store's writer thread, right after the savers wrote a batch, so it never blocks the reactor and
-reads what it needs in a few batched queries: the previous versions (`$in` by version id), the articles'
-teaser documents (for the teaser prominence at that moment) and, for teaser records, the stored teaser and
-article headlines. The comparison itself is `crawler.changes` (pure).
+reads what it needs in a few batched queries: the previous versions (`$in` by version id) and the articles'
+teaser documents (for the teaser prominence at that moment); for teaser records the teaser saver hands over
+the stored teaser documents and article headlines it read. The comparison itself is `crawler.changes` (pure).
+
+The feed holds edits over time and nothing else: a first observation (version 1, a teaser's first sighting)
+is never a change, a teaser headline that differs from its article's is kept on the teaser document, and a
+version read by a new extractor version is a re-baseline without changes.
 
 Every change has a natural `_id` (article, versions from/to, field, position in that comparison; or the
 teaser's flush), so a replayed batch writes nothing twice and alerts nothing twice; `seq` comes from
@@ -18,7 +22,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import UpdateOne
@@ -27,7 +32,7 @@ from pymongo.errors import BulkWriteError
 
 from crawler.changes import DriftDetector, FieldChange, compare_text, compare_versions
 from crawler.changes.alerts import Alerter
-from crawler.normalize import comparable
+from crawler.changes.classify import EditClass
 from crawler.store import schema
 from crawler.store.sequence import publish
 
@@ -68,11 +73,19 @@ def prominence(teaser: Mapping[str, Any] | None) -> dict[str, Any] | None:
 class ChangeRecorder:
     """One per store writer (one per crawl). `alerter` may be None (no alerts, e.g. in tests of the store)."""
 
-    def __init__(self, alerter: Alerter | None = None, detector: DriftDetector | None = None) -> None:
+    def __init__(
+        self,
+        alerter: Alerter | None = None,
+        detector: DriftDetector | None = None,
+        ab_window: timedelta = timedelta(days=7),
+    ) -> None:
         self.alerter = alerter
+        self.ab_window = ab_window
+        """A teaser wording returning to one seen within this window is an A/B test flip (`ab_flip`)."""
         self.detector = detector or DriftDetector()
         self.written = 0
         self.suppressed = 0
+        self.rebaselines = 0
         self.health_alerts: list[dict[str, Any]] = []
 
     # -- articles ------------------------------------------------------------------------------------------------
@@ -82,8 +95,16 @@ class ChangeRecorder:
             self.detector.observe_versions(doc["site"], doc["article_id"], doc, doc)
 
     def new_versions(self, db: Database, versions: list[tuple[dict[str, Any], int]]) -> int:
-        """Compare each new version (number > 1) with the one before it; write and alert the changes."""
-        versions = [(doc, number) for doc, number in versions if number > 1]
+        """Compare each new version (number > 1) with the one before it; write and alert the changes.
+
+        A re-baseline (a version read by another extractor version, `crawler.store.savers.rebaseline`) is not
+        compared: an upgrade of newsmon is not an edit.
+        """
+        upgraded = [doc for doc, number in versions if number > 1 and doc.get("rebaseline")]
+        if upgraded:
+            self.rebaselines += len(upgraded)
+            logger.info("%d article(s) re-read by a new extractor version: stored as re-baselines", len(upgraded))
+        versions = [(doc, number) for doc, number in versions if number > 1 and not doc.get("rebaseline")]
         if not versions:
             return 0
         previous = {
@@ -125,23 +146,21 @@ class ChangeRecorder:
         return self._write(db, out)
 
     # -- teasers -------------------------------------------------------------------------------------------------
-    def teaser_records(self, db: Database, records: list[dict[str, Any]]) -> int:
-        """Changes a run's teaser records bring, read against the stored teaser documents before they merge.
+    def teaser_records(
+        self,
+        records: list[dict[str, Any]],
+        stored: Mapping[str, Mapping[str, Any]],
+        article_headlines: Mapping[str, str | None],
+        flips: Mapping[str, frozenset[str]],
+    ) -> list[dict[str, Any]]:
+        """The change documents a run's teaser records bring, read against the stored teaser documents.
 
-        A teaser whose headline or kicker differs from the last one stored for its article is a change (an
-        update, or one side of an A/B test; flipping back is a change again). A new headline variant that
-        differs from the article page's headline is flagged once, as `teaser_vs_article.headline`.
+        Only a teaser's own headline or kicker changing is a change (`teaser.headline`, `teaser.kicker`); a
+        first sighting never is, and a teaser headline that reads otherwise than its article's is a fact on the
+        teaser document (`headline_vs_article`), not a change. A change that is a flip of an A/B test (`flips`:
+        the fields per article, `crawler.teasers.teaser_facts`) is classed `ab_flip`. The caller writes them
+        (`write`) once the teaser documents are merged.
         """
-        if not records:
-            return 0
-        ids = [r["article_id"] for r in records]
-        stored = {
-            d["_id"]: d
-            for d in db[schema.TEASERS].find(
-                {"_id": {"$in": ids}}, {"headline": 1, "kicker": 1, "variants": 1, "flushes": 1, "placements": 1}
-            )
-        }
-        articles = {d["_id"]: d for d in db[schema.ARTICLES].find({"_id": {"$in": ids}}, {"headline": 1, "url": 1})}
         out = []
         for record in records:
             aid = record["article_id"]
@@ -152,7 +171,7 @@ class ChangeRecorder:
                 "article_id": aid,
                 "site": record["site"],
                 "url": record["url"],
-                "headline": (articles.get(aid) or {}).get("headline"),
+                "headline": article_headlines.get(aid),
                 "version_from": None,
                 "version_to": None,
                 "run_id": record.get("run_id"),
@@ -162,18 +181,16 @@ class ChangeRecorder:
             changes: list[FieldChange] = []
             for name in TEASER_FIELDS:
                 if before.get(name) and record.get(name):
-                    changes += [c for c in [compare_text(f"teaser.{name}", before[name], record[name])] if c]
-            page_headline = context["headline"]
-            known = before.get("variants") or {}
-            for key, variant in record["variants"].items():
-                if variant["field"] != "headline" or key in known or not page_headline:
-                    continue
-                if comparable(variant["value"]) != comparable(page_headline):
-                    change = compare_text("teaser_vs_article.headline", page_headline, variant["value"])
-                    if change:
-                        out.append(self._doc(change, {**context, "key": f"{aid}:teaser-variant:{key}"}, 0))
+                    change = compare_text(f"teaser.{name}", before[name], record[name])
+                    if change and name in flips.get(aid, ()):
+                        change = replace(change, edit_class=EditClass.AB_FLIP)
+                    changes += [change] if change else []
             out += [self._doc(c, context, k) for k, c in enumerate(changes)]
-        return self._write(db, out)
+        return out
+
+    def write(self, db: Database, docs: list[dict[str, Any]]) -> int:
+        """Write change documents made by `teaser_records` (new ones are alerted)."""
+        return self._write(db, docs)
 
     # -- end of run ----------------------------------------------------------------------------------------------
     def finish(self, db: Database) -> list[dict[str, Any]]:

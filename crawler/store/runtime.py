@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import PyMongoError
@@ -44,6 +44,7 @@ class StoreRuntime:
                 min_articles=settings.getint("NEWSMON_DRIFT_MIN_ARTICLES"),
                 threshold=settings.getfloat("NEWSMON_DRIFT_THRESHOLD"),
             ),
+            ab_window=timedelta(days=settings.getfloat("NEWSMON_AB_WINDOW_DAYS", 7.0)),
         )
         self.writer = BatchWriter(
             self.db,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Protocol
 
 from pymongo import UpdateOne
 from pymongo.database import Database
@@ -20,6 +20,7 @@ from crawler.fingerprint import CONTENT_FIELDS, content_hash, short_hash
 from crawler.identity import article_id
 from crawler.store import schema
 from crawler.store.change_recorder import ChangeRecorder, version_id
+from crawler.teasers import TeaserFacts, teaser_facts
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,9 @@ class ArticleSaver:
                 firsts[doc["article_id"]] = doc
         current = {
             d["_id"]: d
-            for d in db[schema.ARTICLES].find({"_id": {"$in": list(firsts)}}, {"version": 1, "content_hash": 1})
+            for d in db[schema.ARTICLES].find(
+                {"_id": {"$in": list(firsts)}}, {"version": 1, "content_hash": 1, "extractor": 1}
+            )
         }
         version_ops: list[UpdateOne] = []
         version_docs: list[tuple[dict[str, Any], int]] = []
@@ -106,7 +109,12 @@ class ArticleSaver:
                         {"_id": aid},
                         _with_revisit(
                             {
-                                "$set": {"url": doc["url"]},  # a moved article keeps its content, not its address
+                                # a moved article keeps its content, not its address; the extractor that read
+                                # it is kept current, so a later edit is not taken for an upgrade (rebaseline)
+                                "$set": {
+                                    "url": doc["url"],
+                                    **({"extractor": doc["extractor"]} if doc.get("extractor") else {}),
+                                },
                                 "$max": {"last_fetched": fetched_at},
                                 "$addToSet": {"urls": {"$each": urls}},
                             },
@@ -121,6 +129,7 @@ class ArticleSaver:
                 continue
             # After a lost race (or a crash between the two writes) the next free number is higher.
             number = max((cur or {}).get("version", 0) + 1, doc.get("_next_version", 0))
+            doc["rebaseline"] = rebaseline(cur, doc)
             version_ops.append(
                 UpdateOne(
                     {"_id": version_id(aid, number)},
@@ -141,11 +150,12 @@ class ArticleSaver:
                 version=number,
                 content_hash=doc["content_hash"],
                 last_fetched=fetched_at,
-                last_changed=fetched_at,
             )
+            if not doc["rebaseline"]:
+                fields["last_changed"] = fetched_at
             guard: dict[str, Any] = {"_id": aid, "version": cur["version"]} if cur else {"_id": aid}
             # A new version of a known article is an edit: it is due again soon (`next_visit_changed`).
-            next_visit = doc.get("next_visit_changed") if cur else None
+            next_visit = doc.get("next_visit_changed") if cur and not doc["rebaseline"] else None
             article_ops.append(
                 UpdateOne(
                     guard,
@@ -207,6 +217,8 @@ class ArticleSaver:
             extractor=doc.get("extractor"),
             run_id=doc.get("run_id"),
         )
+        if doc.get("rebaseline"):
+            version["rebaseline"] = doc["rebaseline"]
         return version
 
     @staticmethod
@@ -247,6 +259,17 @@ class ArticleSaver:
                 else:
                     replayed.append((doc, number))
         return lost, refused, replayed
+
+
+def rebaseline(current: dict[str, Any] | None, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """A new version read by another extractor version than the stored one: an upgrade of newsmon, not an edit.
+
+    Such a version is a re-baseline (`{"from_extractor", "to_extractor"}` on the version): it makes no
+    changes and no alerts, and the article's `last_changed` stays. The page may have been edited at the same
+    time; without the old page to read again the two cannot be told apart, so the upgrade wins.
+    """
+    old, new = (current or {}).get("extractor"), doc.get("extractor")
+    return {"from_extractor": old, "to_extractor": new} if old and new and old != new else None
 
 
 REVISIT_FIELDS = ("etag", "last_modified")
@@ -293,6 +316,11 @@ class RevisitSaver:
 class TeaserSaver:
     """Merges a run's teaser record (`crawler.teasers.TeaserRecord.to_doc`) into one document per article.
 
+    Before merging, the record is read against the stored teaser and its article's headline
+    (`crawler.teasers.teaser_facts`): whether the teaser's headline differs from the article's
+    (`headline_vs_article`) and its A/B tests (`ab_tests`) are set on the document; the teaser's own edits go
+    to the change recorder.
+
     Placements and variants are maps keyed by a short hash, so one update can raise a count, keep the earliest
     first_seen (`$min`) and the latest last_seen (`$max`) of each without reading the document first. A record
     is applied once: its flush id is remembered (the last `FLUSH_MEMORY`) and the filter skips a document that
@@ -302,14 +330,36 @@ class TeaserSaver:
 
     kind = "teaser"
     FLUSH_MEMORY = 20
+    STORED: ClassVar[dict[str, int]] = dict.fromkeys(
+        ("headline", "kicker", "variants", "flushes", "headline_vs_article", "ab_tests"), 1
+    )
+    """What a record is read against: the teaser's last wordings, variants, merged flushes and its facts."""
 
     def __init__(self, recorder: ChangeRecorder | None = None) -> None:
         self.recorder = recorder
+        self.ab_window = recorder.ab_window if recorder is not None else timedelta(days=7)
 
     def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult:
-        changes = self.recorder.teaser_records(db, docs) if self.recorder is not None else 0
+        ids = [d["article_id"] for d in docs]
+        stored = {d["_id"]: d for d in db[schema.TEASERS].find({"_id": {"$in": ids}}, self.STORED)}
+        headlines = {
+            d["_id"]: d.get("headline") for d in db[schema.ARTICLES].find({"_id": {"$in": ids}}, {"headline": 1})
+        }
+        facts = {
+            aid: teaser_facts(stored.get(aid), d, headlines.get(aid), self.ab_window)
+            for d in docs
+            if (aid := d["article_id"])
+        }
+        changes = 0
+        if self.recorder is not None:
+            flips = {aid: f.flips for aid, f in facts.items()}
+            changes = self.recorder.write(db, self.recorder.teaser_records(docs, stored, headlines, flips))
         ops = [
-            UpdateOne({"_id": d["article_id"], "flushes": {"$ne": d["flush_id"]}}, self._update(d), upsert=True)
+            UpdateOne(
+                {"_id": d["article_id"], "flushes": {"$ne": d["flush_id"]}},
+                self._update(d, facts[d["article_id"]]),
+                upsert=True,
+            )
             for d in docs
         ]
         result = SaveResult()
@@ -334,8 +384,10 @@ class TeaserSaver:
                 result.rejected.append((doc, f"store: {error.get('errmsg', error)}"))
         return result
 
-    def _update(self, doc: dict[str, Any]) -> dict[str, Any]:
+    def _update(self, doc: dict[str, Any], facts: TeaserFacts) -> dict[str, Any]:
         latest = {k: doc.get(k) for k in ("url", "headline", "kicker", "text", "image")}
+        latest["headline_vs_article"] = facts.headline_vs_article
+        latest.update({f"ab_tests.{name}": test for name, test in facts.ab_tests.items()})
         first: dict[str, Any] = {"first_seen": doc["first_seen"]}
         last: dict[str, Any] = {"last_seen": doc["last_seen"]}
         inc: dict[str, Any] = {"observations": doc["observations"], "runs": int(doc.get("new_run", True))}

@@ -159,7 +159,7 @@ ARTICLES = collection(
         **FETCH,
         "first_seen": value("date", "When newsmon first stored the article."),
         "last_fetched": value("date", "Latest fetch, changed or not."),
-        "last_changed": value("date", "Fetch that stored the current version."),
+        "last_changed": value("date", "Fetch that stored the latest edit (a re-baseline does not move it)."),
         "etag": value("string", "HTTP `ETag` of the last full fetch, sent back as If-None-Match on the next."),
         "last_modified": value("string", "HTTP `Last-Modified` header of the last full fetch, verbatim."),
         "next_visit": value("date", "When the revisit scheduler fetches the article again."),
@@ -179,6 +179,15 @@ ARTICLE_VERSIONS = collection(
         **CONTENT,
         **FETCH,
         "run_id": value(nullable("string"), "Crawl run that found it (`crawl_runs._id`)."),
+        "rebaseline": record(
+            "Set when this version differs only in being read by another extractor version (an upgrade of "
+            "newsmon, not an edit): no changes were recorded for it.",
+            {
+                "from_extractor": value("string", "Extractor of the version before, e.g. `ippen/1`."),
+                "to_extractor": value("string", "Extractor of this version, e.g. `ippen/2`."),
+            },
+            null=True,
+        ),
     },
     ("_id", "article_id", "version", "content_hash", "url", "fetched_at", "headline"),
 )
@@ -229,6 +238,41 @@ TEASERS = collection(
                 ("field", "value", "first_seen", "last_seen"),
             ),
         ),
+        "headline_vs_article": record(
+            "Set while the teaser's headline reads otherwise than its article page's headline (a fact about the "
+            "teaser, not an edit: no `changes` document); null when they read alike.",
+            {
+                "teaser": value("string", "The teaser's headline."),
+                "article": value("string", "The article page's headline."),
+                "since": value("date", "First teaser sighting with these two wordings."),
+            },
+            null=True,
+        ),
+        "ab_tests": mapping(
+            "A/B tests of the teaser, keyed by field (`headline`, `kicker`): its wording returned to one seen "
+            "within `NEWSMON_AB_WINDOW_DAYS`, or two wordings were seen in one run.",
+            record(
+                "One field's test.",
+                {
+                    "wordings": array(
+                        "Every wording of the field, oldest first.",
+                        record(
+                            "One wording.",
+                            {
+                                "value": value("string", "The wording as printed."),
+                                "count": value(INT, "Observations that showed it."),
+                                "first_seen": value("date", "First sighting."),
+                                "last_seen": value("date", "Latest sighting."),
+                            },
+                            ("value", "count", "first_seen", "last_seen"),
+                        ),
+                    ),
+                    "first_detected": value("date", "Sighting that first showed the test."),
+                    "last_detected": value("date", "Latest sighting that showed a flip or both wordings."),
+                },
+                ("wordings", "first_detected", "last_detected"),
+            ),
+        ),
         "flushes": array("Last 20 teaser writes applied (`<run id>:<n>`): a replayed write is skipped.", STRINGS),
     },
     ("_id", "article_id", "site", "url", "first_seen", "last_seen", "placements", "variants"),
@@ -241,7 +285,7 @@ CHANGES = collection(
         "_id": value(
             "string",
             "Natural key: `<article>:v<from>><to>:<field>:<n>` for page edits, "
-            "`<article>:teaser:<flush>:<field>:<n>` and `<article>:teaser-variant:<key>:<field>:<n>` for teasers.",
+            "`<article>:teaser:<flush>:<field>:<n>` for teasers.",
         ),
         "seq": value(INT, "Feed position: strictly increasing, gaps possible. Read up to the `counters` mark."),
         "article_id": value("string", "The article (`articles._id`)."),
@@ -252,7 +296,7 @@ CHANGES = collection(
             "string",
             "What changed: `kicker`, `headline`, `headline_variants.<source>`, `lead`, `body`, `authors`, `agency`, "
             "`dateline`, `section`, `breadcrumb`, `tags`, `images`, `paywall`, `published`, `modified`; "
-            "`teaser.headline`, `teaser.kicker`; `teaser_vs_article.headline`.",
+            "`teaser.headline`, `teaser.kicker` (the teaser's own wording changed).",
         ),
         "old": value(CHANGE_VALUE, "Value before: text, date, flag or list (body: the changed blocks' text)."),
         "new": value(CHANGE_VALUE, "Value after, same types; null when the field (or passage) went away."),
@@ -360,8 +404,10 @@ RUN_HEALTH = record(
                         },
                     ),
                 ),
+                "not_modified": value(INT, "Article re-fetches answered 304: pages that answered fine, unchanged."),
+                "pages_read": value(INT, "articles + not_modified + rejects."),
                 "rejects": value(INT, "Pages and items rejected."),
-                "reject_rate": value(DOUBLE, "rejects / (articles + rejects)."),
+                "reject_rate": value(DOUBLE, "rejects / pages_read."),
                 "rejects_by_reason": array(
                     "The most frequent reject reasons.",
                     record("One reason.", {"reason": value("string", "Reason."), "count": value(INT, "Rejects.")}),
@@ -404,8 +450,26 @@ RUN_HEALTH = record(
                 },
             ),
         ),
+        "sent": value(INT, "Health alerts sent: conditions that started in this run, and those that ended."),
+        "discovery": record(
+            "Findings of discovery.",
+            {
+                "missing": array(
+                    "Configured section pages, feeds and sitemaps that answered 404/410 (not rejects, not alerts).",
+                    record(
+                        "One configured page.",
+                        {
+                            "url": value("string", "The URL, keyed to the real site."),
+                            "status": value(INT, "404 or 410."),
+                            "since": value("date", "First run of the unbroken series of runs that found it missing."),
+                        },
+                    ),
+                )
+            },
+        ),
         "alerts": array(
-            "Health alerts, also sent through the alert sinks.",
+            "The run's health conditions; those that started in this run (not `ongoing`) were sent through the "
+            "alert sinks.",
             record(
                 "A health alert.",
                 {
@@ -420,6 +484,7 @@ RUN_HEALTH = record(
                     "last_new": value(nullable("date"), "nothing_new: end of the last run with something new."),
                     "hours": value(DOUBLE, "nothing_new: hours since."),
                     "monitor": value("string", "monitor: the failed monitor test."),
+                    "ongoing": value("bool", "The run before had this condition too: not sent again."),
                 },
             ),
         ),

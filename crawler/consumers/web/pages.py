@@ -124,11 +124,34 @@ def _teaser(teaser: Mapping[str, Any] | None) -> str:
         for p in places
     )
     return (
-        "<h2>Teaser variants</h2><table><tr><th>field</th><th>wording</th><th>first seen</th><th>last seen</th>"
-        f"<th>seen</th></tr>{rows}</table>"
+        _teaser_facts(teaser) + "<h2>Teaser variants</h2><table><tr><th>field</th><th>wording</th>"
+        f"<th>first seen</th><th>last seen</th><th>seen</th></tr>{rows}</table>"
         "<h2>Teaser placements</h2><table><tr><th>page</th><th>block</th><th>position</th><th>first seen</th>"
         f"<th>last seen</th><th>runs</th></tr>{place_rows}</table>"
     )
+
+
+def _teaser_facts(teaser: Mapping[str, Any]) -> str:
+    """The teaser's headline against its article's and its A/B tests: facts about the teaser, not changes."""
+    parts = []
+    differs = teaser.get("headline_vs_article")
+    if differs:
+        parts.append(
+            f"<p class=\"differs\">The teaser's headline differs from the article's since "
+            f"{esc(when(differs.get('since')))}: teaser „{esc(differs.get('teaser'))}“, "
+            f"article „{esc(differs.get('article'))}“.</p>"
+        )
+    for name, test in sorted((teaser.get("ab_tests") or {}).items()):
+        wordings = "".join(
+            f"<li>„{esc(w.get('value'))}“: seen {esc(w.get('count'))} times, {esc(when(w.get('first_seen')))} to "
+            f"{esc(when(w.get('last_seen')))}</li>"
+            for w in test.get("wordings") or []
+        )
+        parts.append(
+            f'<p class="ab">A/B test of the {esc(name)} since {esc(when(test.get("first_detected")))}:</p>'
+            f"<ul>{wordings}</ul>"
+        )
+    return "<h2>Teaser</h2>" + "".join(parts) if parts else ""
 
 
 def _none(text: str) -> str:
