@@ -222,6 +222,13 @@ OPTIONS: tuple[Option, ...] = (
         "Days a site found to need rendering is remembered (in the data dir); 0: for the run only.",
     ),
     Option(
+        "NEWSMON_LISTING_MAX_LINKS",
+        "NEWSMON_LISTING_MAX_LINKS",
+        2000,
+        "Most teasers (and article links) taken from one listing page, first ones first; the cut is reported "
+        "in the run's counts and health. 0: no limit.",
+    ),
+    Option(
         "NEWSMON_REFRESH",
         "NEWSMON_REFRESH",
         "linked",

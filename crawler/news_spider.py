@@ -32,6 +32,7 @@ from twisted.python.failure import Failure
 
 from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
 from crawler.items import ArticleItem, RejectItem, TeaserItem
+from crawler.listing_cap import cap_listing
 from crawler.render.policy import ARTICLE, FALLBACK_META, LISTING, RenderPolicy, is_rendered
 from crawler.revisit import Hint, utc
 from crawler.revisit_planner import META as REVISIT_META
@@ -216,7 +217,7 @@ class NewsSpider(Spider):
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         try:
-            teasers = self.read_listing(response)
+            teasers = cap_listing(self, self.read_listing(response), response.url)
         except ExtractionError as exc:
             yield RejectItem(url=response.url, reason=f"listing: {exc}", site=self.site)
             return

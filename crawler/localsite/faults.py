@@ -8,7 +8,16 @@ from typing import Any
 
 STATUS_KINDS = ("404", "410", "500")
 BODY_KINDS = ("slow", "truncate", "wrong_charset", "unknown_charset")
-PAGE_KINDS = ("drip", "huge", "empty", "redirect_loop", "malformed_html", "malformed_jsonld")
+PAGE_KINDS = (
+    "drip",
+    "huge",
+    "empty",
+    "redirect_loop",
+    "malformed_html",
+    "malformed_jsonld",
+    "link_flood",
+    "gzip_bomb",
+)
 KINDS = STATUS_KINDS + BODY_KINDS + PAGE_KINDS
 DEFAULTS: dict[str, dict[str, Any]] = {
     "slow": {"delay": 2.0},
@@ -18,6 +27,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "drip": {"chunk": 4096, "interval": 0.05},
     "huge": {"size": 20 * 2**20, "announce": True},
     "redirect_loop": {"mode": "chain"},
+    "link_flood": {"links": 20_000},
+    "gzip_bomb": {"size": 256 * 2**20},
 }
 """Parameters per kind: `slow` waits `delay` seconds before answering; `truncate` sends `fraction` (or `bytes`)
 of the body, though Content-Length announces all of it, then closes; `wrong_charset` encodes the body as
@@ -27,7 +38,11 @@ Publisher failures seen in the wild: `drip` sends the body `chunk` bytes at a ti
 `huge` pads the page to `size` bytes (with `announce` False: no Content-Length, the body ends when the connection
 closes); `empty` answers 200 with no body; `redirect_loop` answers 302 to the same path (`mode` "self") or to the
 path with a new `?loop=N` each time (`mode` "chain", as session-id loops do); `malformed_html` drops every closing
-tag (but of script, style, title); `malformed_jsonld` breaks the JSON of every `application/ld+json` script."""
+tag (but of script, style, title); `malformed_jsonld` breaks the JSON of every `application/ld+json` script.
+
+Hostile pages: `link_flood` adds `links` teasers, each linking its own (non-existent) article, to the page;
+`gzip_bomb` pads the page to `size` bytes and sends it gzip-compressed (`Content-Encoding: gzip`; 256 MiB pack to
+about 256 KB), whatever the client accepts."""
 
 
 @dataclass
