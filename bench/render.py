@@ -9,9 +9,13 @@ spider in a subprocess (store pipeline off, AutoThrottle off, 4 requests at a ti
 
 Memory is sampled every 0.1 s as the sum over the crawler's process tree (the Scrapy process, the Playwright
 driver, every Chromium process): RSS, and PSS (which counts shared pages once). `--long N` adds a rendered run of
-N pages and reports the peak PSS in each quarter of it, to show whether memory grows over a long run. Usage:
+N pages and reports the peak PSS in each quarter of it, to show whether memory grows over a long run. `--bomb`
+adds a rendered run of the same pages where one article serves a gzip bomb (`--bomb-mib` MiB unpacked, about
+1/1000 of it packed; the local site's `gzip_bomb` fault), which the rendering handler must cut at DOWNLOAD_MAXSIZE
+(crawler/render/limits.py), and with `--bomb-peer` once more without a cap (`DOWNLOAD_MAXSIZE=0`, as every
+rendered page was fetched before; needs several GB); `--only-rendered` skips the plain and auto runs. Usage:
 
-    .venv/bin/python bench/render.py [--pages 60] [--long 300] [--json bench/results/render.json]
+    .venv/bin/python bench/render.py [--pages 60] [--long 300] [--bomb] [--json bench/results/render.json]
 """
 
 from __future__ import annotations
@@ -79,7 +83,15 @@ class Run:
     quarters_pss_mb: list[float] = field(default_factory=list)
 
 
-def crawl(name: str, base_url: str, start_pages: list[str], sitemaps: list[str], render: str, work: Path) -> Run:
+def crawl(
+    name: str,
+    base_url: str,
+    start_pages: list[str],
+    sitemaps: list[str],
+    render: str,
+    work: Path,
+    settings: tuple[str, ...] = (),
+) -> Run:
     config = work / f"{name}.toml"
     config.write_text(
         f'key = "merkur.de"\nbase_url = "{base_url}"\nstart_pages = {json.dumps(start_pages)}\n'
@@ -90,7 +102,7 @@ def crawl(name: str, base_url: str, start_pages: list[str], sitemaps: list[str],
     log, out = work / f"{name}.log", work / f"{name}.jsonl"
     env = {**os.environ, "NEWSMON_DATA_DIR": str(work / f"{name}-data"), "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
     command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"config={config}", "-O", str(out)]
-    for setting in ("ITEM_PIPELINES={}", "EXTENSIONS={}", "AUTOTHROTTLE_ENABLED=False", f"LOG_FILE={log}"):
+    for setting in ("ITEM_PIPELINES={}", "EXTENSIONS={}", "AUTOTHROTTLE_ENABLED=False", f"LOG_FILE={log}", *settings):
         command += ["-s", setting]
     samples: list[tuple[float, int, int, int]] = []
     started = time.monotonic()
@@ -138,6 +150,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=60, help="articles of the site (>= 50 for the figures)")
     parser.add_argument("--long", type=int, default=0, help="also a rendered run over this many pages")
+    parser.add_argument("--bomb", action="store_true", help="also a rendered run with one gzip-bomb article")
+    parser.add_argument("--bomb-peer", action="store_true", help="and the same with no size cap (GBs of memory)")
+    parser.add_argument("--bomb-mib", type=int, default=256, help="the bomb's unpacked size in MiB")
+    parser.add_argument("--only-rendered", action="store_true", help="skip the plain and auto runs")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -147,9 +163,18 @@ def main() -> None:
         site = LocalSite(n_articles=args.pages, seed=7)
         site.warm()
         with site.serve(port=0) as base:
-            runs.append(crawl("plain", base, [], ["/sitemap-index.xml"], "auto", work))
+            if not args.only_rendered:
+                runs.append(crawl("plain", base, [], ["/sitemap-index.xml"], "auto", work))
             runs.append(crawl("rendered", base, ["/js/"], [], "always", work))
-            runs.append(crawl("auto", base, ["/js/"], [], "auto", work))
+            if not args.only_rendered:
+                runs.append(crawl("auto", base, ["/js/"], [], "auto", work))
+            if args.bomb:
+                bombed = site.articles[len(site.articles) // 2]
+                site.set_fault(rf"^/js{re.escape(bombed.path)}$", "gzip_bomb", size=args.bomb_mib * 2**20)
+                runs.append(crawl("rendered, one gzip bomb", base, ["/js/"], [], "always", work))
+                if args.bomb_peer:  # DOWNLOAD_MAXSIZE=0: no cap, as every rendered page had before
+                    peer = ("DOWNLOAD_MAXSIZE=0", "DOWNLOAD_WARNSIZE=0", "RETRY_TIMES=0")
+                    runs.append(crawl("rendered, one gzip bomb, no cap", base, ["/js/"], [], "always", work, peer))
         if args.long:
             site = LocalSite(n_articles=args.long, seed=7)
             with site.serve(port=0) as base:

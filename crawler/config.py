@@ -247,6 +247,13 @@ OPTIONS: tuple[Option, ...] = (
         "Days after which a site's listing pages are sampled rendered again (kept in the data dir's render.json).",
     ),
     Option(
+        "NEWSMON_LISTING_MAX_LINKS",
+        "NEWSMON_LISTING_MAX_LINKS",
+        2000,
+        "Most teasers (and article links) taken from one listing page, first ones first; the cut is reported "
+        "in the run's counts and health. 0: no limit.",
+    ),
+    Option(
         "NEWSMON_REFRESH",
         "NEWSMON_REFRESH",
         "linked",

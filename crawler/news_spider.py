@@ -34,6 +34,7 @@ from twisted.python.failure import Failure
 from crawler.canonical import origin, rebase
 from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
 from crawler.items import ArticleItem, RejectItem, TeaserItem
+from crawler.listing_cap import cap_listing
 from crawler.render.policy import ARTICLE, FALLBACK_META, LISTING, SAMPLE_META, RenderPolicy, is_rendered
 from crawler.revisit import Hint, utc
 from crawler.revisit_planner import META as REVISIT_META
@@ -248,7 +249,7 @@ class NewsSpider(Spider):
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         try:
-            teasers = self.read_listing(response)
+            teasers = cap_listing(self, self.read_listing(response), response.url)
         except ExtractionError as exc:
             if response.meta.get(SAMPLE_META):  # the rendered sample is unreadable; the plain page was not
                 yield from (self.keyed(t) for t in response.meta[SAMPLE_META]["teasers"])

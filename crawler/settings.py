@@ -37,8 +37,12 @@ RETRY_TIMES = 2
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
-# A page that redirects back into its own chain, or whose header lies about a UTF-8 body (crawler/middlewares).
+# A page that redirects back into its own chain, or whose header lies about a UTF-8 body (crawler/middlewares);
+# and Scrapy's robots.txt middleware replaced by one that checks every request waiting for robots.txt, not only
+# the first (crawler/middlewares/robotstxt.py).
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robotstxt.RobotsTxtMiddleware": 100,
     "crawler.middlewares.redirect_loop.RedirectLoopMiddleware": 610,
     "crawler.middlewares.charset.Utf8BodyMiddleware": 620,
 }

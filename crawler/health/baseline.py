@@ -101,6 +101,14 @@ def compare(
             counted = f"{count} of {total} {what}, " if total else f"{what}: "
             alert(kind, f"{counted}{rate:.0%}{usually}", rate=rate, baseline=usual)
 
+    if metrics.get("listing_links_cut"):
+        alert(
+            "listing_cut",
+            f"{metrics['listing_links_cut']} teasers dropped from {metrics.get('listings_cut', 0)} listing page(s) "
+            "over NEWSMON_LISTING_MAX_LINKS",
+            links_cut=metrics["listing_links_cut"],
+            pages=metrics.get("listings_cut", 0),
+        )
     if not (metrics.get("new_articles") or metrics.get("new_versions")) and history:
         fresh = [
             run.get("finished_at") or run.get("started_at")

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from crawler.health.coverage import Coverage
+from crawler.listing_cap import LINKS_CUT, PAGES_CUT
 
 STATUS_PREFIX = "downloader/response_status_count/"
 ERROR_STATUSES = frozenset({403, 408, 429})
@@ -60,4 +61,6 @@ def run_metrics(
         "minutes": round(minutes, 2),
         "new_articles": int(stored.get("new_articles", 0)),
         "new_versions": int(stored.get("new_versions", 0)),
+        "listing_links_cut": int(stats.get(LINKS_CUT, 0)),
+        "listings_cut": int(stats.get(PAGES_CUT, 0)),
     }

@@ -8,7 +8,16 @@ from typing import Any
 
 STATUS_KINDS = ("404", "410", "500")
 BODY_KINDS = ("slow", "truncate", "wrong_charset", "unknown_charset")
-PAGE_KINDS = ("drip", "huge", "empty", "redirect_loop", "malformed_html", "malformed_jsonld")
+PAGE_KINDS = (
+    "drip",
+    "huge",
+    "empty",
+    "redirect_loop",
+    "malformed_html",
+    "malformed_jsonld",
+    "link_flood",
+    "gzip_bomb",
+)
 TEXT_KINDS = ("inject_text",)
 KINDS = STATUS_KINDS + BODY_KINDS + PAGE_KINDS + TEXT_KINDS
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -19,6 +28,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "drip": {"chunk": 4096, "interval": 0.05},
     "huge": {"size": 20 * 2**20, "announce": True},
     "redirect_loop": {"mode": "chain"},
+    "link_flood": {"links": 20_000},
+    "gzip_bomb": {"size": 256 * 2**20},
 }
 """Parameters per kind: `slow` waits `delay` seconds before answering; `truncate` sends `fraction` (or `bytes`)
 of the body, though Content-Length announces all of it, then closes; `wrong_charset` encodes the body as
@@ -31,7 +42,11 @@ path with a new `?loop=N` each time (`mode` "chain", as session-id loops do); `m
 tag (but of script, style, title); `malformed_jsonld` breaks the JSON of every `application/ld+json` script.
 
 `inject_text` replaces every `old` in the page with `new` as raw UTF-8: text the page renderer (lxml) refuses,
-such as terminal escape sequences and other control characters, as a hostile publisher would send it."""
+such as terminal escape sequences and other control characters, as a hostile publisher would send it.
+
+Hostile pages: `link_flood` adds `links` teasers, each linking its own (non-existent) article, to the page;
+`gzip_bomb` pads the page to `size` bytes and sends it gzip-compressed (`Content-Encoding: gzip`; 256 MiB pack to
+about 256 KB), whatever the client accepts."""
 
 
 @dataclass

@@ -4,10 +4,12 @@ every answer logged, and the control API under /_newsmon/ for the command line.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
 import time
+import zlib
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -100,7 +102,7 @@ class SiteHandler(BaseHTTPRequestHandler):
             content_type = content_type.split("charset=")[0] + f"charset={declared}"
         if (
             fault is not None
-            and fault.kind in ("malformed_html", "malformed_jsonld", "huge", "inject_text")
+            and fault.kind in ("malformed_html", "malformed_jsonld", "huge", "inject_text", "link_flood", "gzip_bomb")
             and response.status == 200
         ):
             body = _misshape(body, fault)
@@ -116,6 +118,8 @@ class SiteHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         for name, value in response.headers:
             self.send_header(name, value)
+        if fault is not None and fault.kind == "gzip_bomb" and response.status == 200:
+            self.send_header("Content-Encoding", "gzip")
         if truncated or unannounced:
             self.close_connection = True
         self.end_headers()
@@ -182,9 +186,48 @@ def _misshape(body: bytes, fault: Fault) -> bytes:
         return _JSONLD.sub(
             lambda m: m.group(1) + b'{"@type": "NewsArticle", "headline": "x",, ]' + m.group(2)[:40] + m.group(3), body
         )
+    if fault.kind == "link_flood":
+        return _before_body_end(body, _flood(int(fault.params["links"])))
+    if fault.kind == "gzip_bomb":
+        return _bomb(body, int(fault.params["size"]))
     size = int(fault.params["size"])
     filler = b"<!-- " + b"x" * max(0, size - len(body) - 9) + b" -->"
-    return body.replace(b"</body>", filler + b"</body>", 1) if b"</body>" in body else body + filler
+    return _before_body_end(body, filler)
+
+
+def _before_body_end(body: bytes, insert: bytes) -> bytes:
+    return body.replace(b"</body>", insert + b"</body>", 1) if b"</body>" in body else body + insert
+
+
+FLOOD_ID = 90_000_000
+"""Article ids of `link_flood` links: none of them exists (the site's own ids are far lower)."""
+
+
+@functools.lru_cache(maxsize=2)
+def _flood(links: int) -> bytes:
+    """`links` minimal IPPEN teasers (the markup the listing extractors read), each to its own article."""
+    teasers = (
+        f'<div class="id-Teaser-el id-Teaser-el--list"><h3 class="id-Teaser-el-content-headline">'
+        f'<a class="id-Teaser-el-link" href="/politik/flut-{FLOOD_ID + i}.html">Flut {i}</a></h3></div>'
+        for i in range(links)
+    )
+    return ("<div>" + "".join(teasers) + "</div>").encode()
+
+
+@functools.lru_cache(maxsize=2)
+def _bomb(body: bytes, size: int) -> bytes:
+    """The page padded to `size` bytes with a comment, gzip-compressed a MiB at a time (never whole in memory)."""
+    head, end, tail = body.partition(b"</body>")
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip stream
+    out = [packer.compress(head + b"<!-- ")]
+    left = max(0, size - len(body) - 9)
+    chunk = b"x" * 2**20
+    while left > 0:
+        out.append(packer.compress(chunk[: min(left, len(chunk))]))
+        left -= len(chunk)
+    out.append(packer.compress(b" -->" + end + tail))
+    out.append(packer.flush())
+    return b"".join(out)
 
 
 def start_server(site: LocalSite, host: str, port: int, rewrite: str | None = None) -> tuple[SiteServer, str]:

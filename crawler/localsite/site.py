@@ -144,6 +144,7 @@ class LocalSite:
         }
         self._removed: dict[int, int] = {}
         self._faults: list[Fault] = []
+        self._robots_txt: str | None = None
         self._log: list[RequestRecord] = []
         self._cache: OrderedDict[str, Response] = OrderedDict()
         self._cache_size = 0
@@ -305,6 +306,18 @@ class LocalSite:
             server.shutdown()
             server.server_close()
 
+    @property
+    def robots_txt(self) -> str | None:
+        """A robots.txt served instead of the site's own (None: the own one, which disallows /intern/ only)."""
+        return self._robots_txt
+
+    @robots_txt.setter
+    def robots_txt(self, text: str | None) -> None:
+        with self._lock:
+            self._robots_txt = text
+            cached = self._cache.pop("/robots.txt", None)
+            self._cache_size -= len(cached.body) if cached is not None else 0
+
     def set_fault(self, path_regex: str, kind: str, count: int | None = None, **params: Any) -> Fault:
         """Misbehave on requests whose path (without query) matches `path_regex` (re.search).
 
@@ -434,7 +447,8 @@ class LocalSite:
         if path.startswith(scripted.PREFIX + "/") and (match := ARTICLE_PATH.match(path.removeprefix(scripted.PREFIX))):
             return self._article(path, int(match.group(1)), articles, base, scripted.PREFIX)
         if path == "/robots.txt":
-            return self._page(feeds.robots_txt(base), TEXT, None)
+            own = self._robots_txt
+            return self._page(feeds.robots_txt(base) if own is None else own.encode(), TEXT, None)
         if path == "/news.xml":
             return self._page(feeds.news_sitemap(base, articles, self.now), XML, self._newest(articles[:50]))
         if path == "/sitemap-index.xml":

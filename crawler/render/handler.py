@@ -8,7 +8,8 @@ context is replaced every `NEWSMON_RENDER_CONTEXT_PAGES` pages, so caches and re
 
 Limits come from scrapy-playwright's settings, which :class:`crawler.render.addon.RenderAddon` fills from
 newsmon's: `PLAYWRIGHT_MAX_CONTEXTS`, `PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`, `PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT`,
-and aborted requests (:mod:`crawler.render.blocking`).
+and aborted requests (:mod:`crawler.render.blocking`); and Scrapy's own download limits, size and time
+(:mod:`crawler.render.limits`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.render.blocking import RequestBlocker
 from crawler.render.browser import BrowserNotFound, find_browser
+from crawler.render.limits import PageBudget
 
 logger = logging.getLogger(__name__)
 
@@ -123,13 +125,27 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
         if own_context:  # a request may name its own context; newsmon's are recycled
             request.meta["playwright_context"] = context = self._context_name()
 
+        budget = PageBudget(request, self._crawler.settings)
+
         async def remember_page(page: Page, _request: Request) -> None:
             opened.append(page)
+            if budget.exceeded:  # scrapy-playwright retries a closed page: not one stopped over the cap
+                await page.close()
+            else:
+                await budget.watch(page)
 
         request.meta["playwright_page_init_callback"] = remember_page
         request.meta.setdefault("playwright_context_kwargs", CONTEXT_KWARGS)
         try:
-            return await self._download_request(request)
+            try:
+                response = await asyncio.wait_for(self._download_request(request), budget.timeout or None)
+            except TimeoutError as exc:
+                raise budget.timed_out() from exc
+            except Exception:
+                budget.check()  # a page stopped over the cap fails in Playwright: say why
+                raise
+            budget.check(len(response.body))
+            return response
         finally:
             del request.meta["playwright_page_init_callback"]  # no page reference outlives the download
             # scrapy-playwright closes the page on success and on errors; not when the request is cancelled

@@ -427,6 +427,10 @@ RUN_HEALTH = record(
                 "minutes": value(DOUBLE, "Length of the run."),
                 "new_articles": value(INT, "Articles stored for the first time."),
                 "new_versions": value(INT, "Versions stored."),
+                "listing_links_cut": value(
+                    INT, "Teasers dropped from listing pages over NEWSMON_LISTING_MAX_LINKS (crawler/listing_cap.py)."
+                ),
+                "listings_cut": value(INT, "Listing pages cut at NEWSMON_LISTING_MAX_LINKS."),
             },
         ),
         "baseline": record(
@@ -474,7 +478,9 @@ RUN_HEALTH = record(
                 "A health alert.",
                 {
                     "type": value("string", "`health`."),
-                    "kind": value("string", "`field_gone`, `errors_up`, `rejects_up`, `nothing_new` or `monitor`."),
+                    "kind": value(
+                        "string", "`field_gone`, `errors_up`, `rejects_up`, `nothing_new`, `listing_cut` or `monitor`."
+                    ),
                     "site": value(nullable("string"), "Site key."),
                     "message": value("string", "The alert in words."),
                     "field": value("string", "field_gone: the field."),
@@ -485,6 +491,8 @@ RUN_HEALTH = record(
                     "hours": value(DOUBLE, "nothing_new: hours since."),
                     "monitor": value("string", "monitor: the failed monitor test."),
                     "ongoing": value("bool", "The run before had this condition too: not sent again."),
+                    "links_cut": value(INT, "listing_cut: teasers dropped."),
+                    "pages": value(INT, "listing_cut: listing pages cut."),
                 },
             ),
         ),
@@ -502,6 +510,8 @@ COUNT_NAMES = {
     "errors": "ERROR log lines.",
     "retries": "Retried requests.",
     "robots_forbidden": "Requests robots.txt forbade.",
+    "listings_cut": "Listing pages with more teasers than NEWSMON_LISTING_MAX_LINKS (the rest dropped).",
+    "listing_links_cut": "Teasers (article links) dropped from those pages.",
     "new_articles": "Articles stored for the first time.",
     "new_versions": "Versions stored (first ones included).",
     "unchanged": "Articles fetched again with the same content.",

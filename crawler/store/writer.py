@@ -101,6 +101,16 @@ class BatchWriter:
         self._queue.put(marker)
         return marker.done.wait(timeout)
 
+    @property
+    def closed(self) -> bool:
+        """Closed: `put` refuses documents."""
+        return self._closed
+
+    @property
+    def finished(self) -> bool:
+        """Closed, and everything queued before is written or spooled."""
+        return self._closed and not self._thread.is_alive()
+
     def close(self, timeout: float | None = None) -> WriterStats:
         """Write everything queued (or spool it) and stop the thread. Blocking: call it off the reactor."""
         if not self._closed:
