@@ -9,6 +9,8 @@ from crawler.config import OPTIONS
 BOT_NAME = "newsmon"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# `scrapy crawl` that refuses a bad setting or spider argument in one line and exits 1 when nothing could be done.
+COMMANDS_MODULE = "crawler.scrapy_commands"
 
 # Defaults of the user-facing options (crawler/config.py is the one table of them).
 globals().update({opt.setting: opt.default for opt in OPTIONS})

@@ -8,8 +8,10 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_env_values_take_the_type_of_their_default():
-    found = env_overrides({"NEWSMON_STORE_BATCH_SIZE": "50", "NEWSMON_STORE_FLUSH_SECONDS": "0.5", "MONGO_URI": "x"})
-    assert found == {"NEWSMON_STORE_BATCH_SIZE": 50, "NEWSMON_STORE_FLUSH_SECONDS": 0.5, "MONGO_URI": "x"}
+    found = env_overrides(
+        {"NEWSMON_STORE_BATCH_SIZE": "50", "NEWSMON_STORE_FLUSH_SECONDS": "0.5", "MONGO_URI": "mongodb://x"}
+    )
+    assert found == {"NEWSMON_STORE_BATCH_SIZE": 50, "NEWSMON_STORE_FLUSH_SECONDS": 0.5, "MONGO_URI": "mongodb://x"}
 
 
 def test_a_malformed_env_value_names_the_variable():
@@ -37,11 +39,16 @@ def test_project_settings_are_polite_and_quiet():
 def test_documented_defaults_are_the_ones_the_code_uses():
     from crawler.extensions.progress import LIVE_MODES
     from crawler.revisit import DEFAULT_INTERVALS
-    from crawler.revisit_planner import DEFAULT_REFRESH
+    from crawler.revisit_planner import DEFAULT_REFRESH, REFRESH_MODES
+    from crawler.sites import RENDER_MODES
 
     defaults = {opt.setting: opt.default for opt in OPTIONS}
     assert defaults["NEWSMON_REVISIT_INTERVALS"] == DEFAULT_INTERVALS
     assert defaults["NEWSMON_REFRESH"] == DEFAULT_REFRESH and defaults["NEWSMON_PROGRESS_LIVE"] in LIVE_MODES
+    choices = {opt.setting: opt.choices for opt in OPTIONS}
+    assert set(choices["NEWSMON_PROGRESS_LIVE"]) == set(LIVE_MODES)
+    assert set(choices["NEWSMON_REFRESH"]) == set(REFRESH_MODES)
+    assert set(choices["NEWSMON_RENDER"]) == set(RENDER_MODES)
 
 
 def test_readme_settings_table_is_current():

@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from pymongo import MongoClient
 from pymongo.database import Database
@@ -15,6 +16,10 @@ from crawler.config import data_dir
 logger = logging.getLogger(__name__)
 
 _USERINFO = re.compile(r"(?P<scheme>mongodb(?:\+srv)?://)(?P<userinfo>[^@/]*@)")
+_HOSTS_PATH = re.compile(r"^mongodb(?:\+srv)?://(?:[^@/]*@)?(?P<hosts>[^/?]*)(?:/(?P<db>[^?]*))?")
+AUTH_DATABASES = ("admin", "$external")
+"""Databases a URI's path may name for authentication only: never newsmon's data database."""
+DEFAULT_DB = "newsmon"
 _SECRET_PARAMS = re.compile(r"(?i)((?:password|authmechanismproperties|tlscertificatekeyfilepassword)=)[^&]*")
 
 
@@ -35,6 +40,25 @@ def redact_text(text: str, uri: str | None) -> str:
                 if secret:
                     text = text.replace(secret, "***")
     return text
+
+
+def uri_database(uri: str | None) -> str | None:
+    """The database a URI's path names (`mongodb://host/mydesk` -> `mydesk`), unless it is an auth database."""
+    match = _HOSTS_PATH.match(uri or "")
+    name = unquote(match.group("db") or "") if match else ""
+    return name if name and name not in AUTH_DATABASES else None
+
+
+def database_name(settings: Mapping[str, Any], uri: str | None = None) -> str:
+    """`NEWSMON_MONGO_DB` when set (env or `-s`), else the URI's database, else `newsmon`."""
+    return str(settings.get("NEWSMON_MONGO_DB") or uri_database(uri or settings.get("MONGO_URI")) or DEFAULT_DB)
+
+
+def destination(uri: str, db_name: str) -> str:
+    """Where writes go, without credentials or options: `host:port[,host2]/database`."""
+    match = _HOSTS_PATH.match(uri)
+    hosts = match.group("hosts") if match else redact_uri(uri)
+    return f"{hosts}/{db_name}"
 
 
 def resolve_uri(settings: Mapping[str, Any]) -> str:
@@ -59,6 +83,6 @@ def connect(settings: Mapping[str, Any], uri: str | None = None) -> tuple[MongoC
         tz_aware=True,
         appname="newsmon",
     )
-    name = settings.get("NEWSMON_MONGO_DB") or "newsmon"
+    name = database_name(settings, uri)
     logger.debug("MongoDB %s, database %s", redact_uri(uri), name)
     return client, client[name]
