@@ -452,6 +452,24 @@ def data_dir(settings: Mapping[str, Any] | BaseSettings | None = None) -> Path:
     return Path(xdg) / "newsmon"
 
 
+def check_data_dir(settings: Mapping[str, Any] | BaseSettings | None = None) -> Path:
+    """The data directory, created if missing; SettingError (one line) when it is a file or not writable."""
+    directory = data_dir(settings)
+    if directory.exists() and not directory.is_dir():
+        raise SettingError(f"NEWSMON_DATA_DIR {directory}: is a file, not a directory; give a writable directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingError(
+            f"NEWSMON_DATA_DIR {directory}: cannot create it ({exc.strerror or exc}); give a writable directory"
+        ) from None
+    if not directory.is_dir():
+        raise SettingError(f"NEWSMON_DATA_DIR {directory}: is not a directory; give a writable directory")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise SettingError(f"NEWSMON_DATA_DIR {directory}: is not writable; give a writable directory")
+    return directory
+
+
 def settings_table() -> str:
     """The README's settings table, in Markdown."""
     rows = ["| setting | env | default | what it does |", "|---|---|---|---|"]

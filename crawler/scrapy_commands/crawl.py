@@ -7,7 +7,7 @@ import argparse
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from crawler.scrapy_commands import run_crawl
+from crawler.scrapy_commands import USAGE, check_crawl, run_crawl
 
 
 class Command(ScrapyCrawl):
@@ -15,4 +15,8 @@ class Command(ScrapyCrawl):
         if len(args) != 1:
             raise UsageError("give one spider name" if args else "")
         assert self.crawler_process is not None
-        self.exitcode = run_crawl(self.crawler_process, args[0], opts.spargs, "scrapy crawl", self._create_crawler)
+        spidercls = check_crawl(self.crawler_process.settings, args[0], opts.spargs, "scrapy crawl")
+        if spidercls is None:
+            self.exitcode = USAGE
+            return
+        self.exitcode = run_crawl(self.crawler_process, spidercls, opts.spargs, self._create_crawler)

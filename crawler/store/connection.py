@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from crawler.config import data_dir
+from crawler.config import check_data_dir
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def resolve_uri(settings: Mapping[str, Any]) -> str:
         return str(uri)
     from crawler.store.embedded import ensure_embedded_server
 
-    server = ensure_embedded_server(data_dir(settings), port=int(settings.get("NEWSMON_EMBEDDED_PORT") or 0))
+    server = ensure_embedded_server(check_data_dir(settings), port=int(settings.get("NEWSMON_EMBEDDED_PORT") or 0))
     return server.uri
 
 
