@@ -261,6 +261,17 @@ def build_parser() -> argparse.ArgumentParser:
     consumers.add_export_arguments(export)
     export.set_defaults(func=consumers.export_command)
 
+    from crawler.consumers.history import add_history_arguments, history_command
+
+    history = sub.add_parser(
+        "history",
+        help="one article's versions and edits, in order",
+        description="Shows an article's stored versions in order, each with the edits (changes) that led to it; "
+        "give its id or any URL it was fetched under.",
+    )
+    add_history_arguments(history)
+    history.set_defaults(func=history_command)
+
     serve = sub.add_parser(
         "serve",
         help="a read-only web page of recent changes and article histories",
