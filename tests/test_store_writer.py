@@ -220,3 +220,29 @@ def test_uris_and_messages_are_redacted():
     assert redact_uri(uri) == "mongodb://***@db.example:27017/news?authSource=admin&password=***"
     assert "pa%40ss" not in redact_text("auth failed for alice:pa%40ss", uri)
     assert "alice" not in redact_text("auth failed for alice", uri)
+
+
+def test_a_spooled_batch_is_written_only_to_its_own_destination(db, tmp_path):
+    """Batches spooled for one database wait for it: a writer to another database leaves them on disk."""
+    dead: MongoClient = MongoClient(
+        f"mongodb://127.0.0.1:{_dead_port()}/?directConnection=true", serverSelectionTimeoutMS=200
+    )
+    away = BatchWriter(dead["desk"], Spool(tmp_path / "spool", "elsewhere:27017/desk"), retries=1, flush_seconds=0.05)
+    away.start()
+    away.put("article", article(1))
+    away.close(timeout=60)
+    dead.close()
+    assert away.stats.spooled == 1
+
+    here = BatchWriter(db, Spool(tmp_path / "spool", f"here/{db.name}"), flush_seconds=0.05)
+    here.start()
+    here.put("article", article(2))
+    here.close(timeout=60)
+    assert here.stats.replayed == 0 and db.articles.count_documents({}) == 1
+    assert Spool(tmp_path / "spool", "elsewhere:27017/desk").pending() == 1
+
+    back = BatchWriter(db, Spool(tmp_path / "spool", "elsewhere:27017/desk"), flush_seconds=0.05)
+    back.start()
+    back.close(timeout=60)
+    assert back.stats.replayed == 1 and db.articles.count_documents({}) == 2
+    assert Spool(tmp_path / "spool", "elsewhere:27017/desk").files() == []
