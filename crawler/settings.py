@@ -52,6 +52,9 @@ ITEM_PIPELINES = {
     "crawler.pipelines.store.StorePipeline": 900,
 }
 EXTENSIONS = {
+    # AutoThrottle that lowers its delay on 304s too (an unchanged re-crawl is all 304s): crawler/extensions/throttle
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.extensions.throttle.AutoThrottle": 0,
     "crawler.extensions.crawl_runs.CrawlRunRecorder": 100,
     "crawler.health.extension.CrawlHealth": 110,
 }
