@@ -65,4 +65,11 @@ SPIDERMON_UNWANTED_HTTP_CODES = {code: {"max_percentage": 0.1} for code in (403,
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+# JSON feeds (`-O items.jsonl`) name each item's type: article, teaser or reject (crawler/feed_exporters.py).
+FEED_EXPORTERS = {
+    "json": "crawler.feed_exporters.TypedJsonItemExporter",
+    "jsonlines": "crawler.feed_exporters.TypedJsonLinesItemExporter",
+    "jsonl": "crawler.feed_exporters.TypedJsonLinesItemExporter",
+    "jl": "crawler.feed_exporters.TypedJsonLinesItemExporter",
+}
 LOG_LEVEL = "INFO"
