@@ -168,3 +168,16 @@ def test_mongo_uri_database_is_used_unless_newsmon_mongo_db_is_set(base_url, mon
     finally:
         client.drop_database(path_db)
         client.close()
+
+
+def test_a_crawl_logs_no_deprecation_warning_and_spidermon_in_one_line_unless_a_monitor_fails(
+    base_url, mongo_uri, db, tmp_path
+):
+    code, log, _ = run(base_url, mongo_uri, db, tmp_path)
+    assert code == 0
+    assert "DeprecationWarning" not in log and "Traceback" not in log
+    spidermon = [line for line in log.splitlines() if "[Spidermon]" in line]
+    assert len(spidermon) == 1 and "monitors passed" in spidermon[0]
+    code, log, _ = run(base_url, mongo_uri, db, tmp_path, "-a", "section=nosuch")  # no item: a monitor fails
+    assert code == 1 and "DeprecationWarning" not in log
+    assert "FAIL" in "\n".join(line for line in log.splitlines() if "[Spidermon]" in line)

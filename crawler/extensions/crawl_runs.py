@@ -13,6 +13,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
+from crawler.extensions import awaitable_handler
 from crawler.store.connection import redact_text
 from crawler.store.runs import settle_dead_runs
 from crawler.store.runtime import StoreRuntime
@@ -87,6 +88,7 @@ class CrawlRunRecorder:
         if run_ids:
             logger.info("Marked %d run(s) of dead processes as failed: %s", len(run_ids), ", ".join(run_ids))
 
+    @awaitable_handler
     def spider_closed(self, spider: Spider, reason: str) -> Deferred:
         """Wait for the items to be written, so the run's counts include what the store did."""
         flushed = self.runtime.flush()
