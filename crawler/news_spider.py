@@ -244,7 +244,11 @@ class NewsSpider(Spider):
     async def start(self) -> AsyncIterator[Request]:
         await self.revisit.open()
         if self.single_url:
-            for request in self._article_requests([self.single_url], requested=True):
+            requests = list(self._article_requests([self.single_url], requested=True))
+            if not requests:  # off the site, or not what the site's article URLs look like: nothing to fetch
+                self._starts["failed"] += 1
+                self._start_errors.append(f"{self.single_url}: not an article URL of {self.site} on this host")
+            for request in requests:
                 yield request.replace(meta={**request.meta, START_META: True})
             return
         for page in self.listing_pages():

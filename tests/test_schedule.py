@@ -252,3 +252,27 @@ def test_a_run_that_fetched_nothing_it_was_asked_is_failed_and_each_run_logs_a_s
     assert len(summary) == 1
     assert f"new versions {good['counts']['new_versions']}, changes {good['counts']['changes']}" in summary[0]
     assert f"run {gone['_id']} failed: articles 0" in log
+
+
+def test_settings_from_the_environment_reach_scheduled_runs(site, mongo_uri, db, tmp_path):
+    """The scheduler's environment is its crawls' environment: NEWSMON_REVISIT_BUDGET=7 is what a run uses."""
+    _, base_url = site
+    config = write_schedule(tmp_path / "s.toml", [{"spider": "merkur", "every": "1h", "args": {"base_url": base_url}}])
+    env = {
+        **os.environ,
+        "MONGO_URI": mongo_uri,
+        "NEWSMON_MONGO_DB": db.name,
+        "NEWSMON_DATA_DIR": str(tmp_path / "data"),
+        "NEWSMON_REVISIT_BUDGET": "7",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "schedule", "--config", str(config), "--once"],
+        env=env,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (log,) = (tmp_path / "data" / "logs").glob("merkur-*.log")
+    assert "refresh=due, budget 7," in log.read_text(encoding="utf-8")
