@@ -99,6 +99,15 @@ def _crawl(args: argparse.Namespace) -> int:
     return run_crawl(CrawlerProcess(settings), spidercls, spider_args)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(text: str) -> str:
+    if text.upper() not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a log level ({', '.join(LOG_LEVELS)})")
+    return text.upper()
+
+
 def _name_value(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
@@ -209,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("due", "linked", "all"),
         help="stored articles fetched again: due by the revisit policy, every linked one, or all (-a refresh=)",
     )
-    crawl.add_argument("-L", "--loglevel", help="log level (DEBUG, INFO, WARNING, ...)")
+    crawl.add_argument("-L", "--loglevel", type=_log_level, help="log level (DEBUG, INFO, WARNING, ...)")
     crawl.add_argument("--logfile", help="write the log to this file instead of stderr")
     crawl.add_argument(
         "--progress", choices=("auto", "on", "off"), help="live progress line on stderr (auto: on a terminal)"
@@ -226,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--once", action="store_true", help="run every job once, then exit")
     schedule.add_argument("--max-parallel", type=int, help="runs at once (overrides the file's max_parallel)")
     schedule.add_argument("--dry-run", action="store_true", help="print each job's command and exit")
-    schedule.add_argument("-L", "--loglevel", default="INFO", help="log level of the scheduler (default INFO)")
+    schedule.add_argument(
+        "-L", "--loglevel", type=_log_level, default="INFO", help="log level of the scheduler (default INFO)"
+    )
     schedule.set_defaults(func=_schedule)
 
     changes = sub.add_parser(

@@ -54,6 +54,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (["summary", "--limit", "many"], "invalid int value: 'many'"),
         (["history"], "the following arguments are required: ARTICLE"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["crawl", "merkur", "-L", "loud"], "'loud' is not a log level"),
+        (["schedule"], "give --config FILE (or set NEWSMON_SCHEDULE)"),
+        (["schedule", "--config", "/nonexistent/schedule.toml"], "/nonexistent/schedule.toml"),
     ],
 )
 def test_usage_mistakes_are_one_line_and_exit_2(argv, says, env, capsys):
@@ -151,3 +154,10 @@ def test_spooled_batches_are_listed_with_their_destination(env, capsys, mongo_ur
     out = capsys.readouterr().out
     assert "Spooled writes" in out and "db.example:27017/desk" in out
     assert destination_dir(root, "db.example:27017/desk").is_dir()
+
+
+def test_an_unwritable_output_file_is_one_line_and_exit_1(env, capsys, mongo_uri, db, monkeypatch):
+    monkeypatch.setenv("MONGO_URI", mongo_uri)
+    monkeypatch.setenv("NEWSMON_MONGO_DB", db.name)
+    assert main(["export", "articles", "-o", str(env / "missing" / "dir" / "x.jsonl")]) == 1
+    assert "No such file or directory" in one_line(capsys)
