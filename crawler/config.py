@@ -367,6 +367,8 @@ def _coerce(raw: Any, opt: Option) -> Any:
             raise ValueError(f"expects {_KINDS[kind]} greater than 0")
         if opt.setting in _NOT_NEGATIVE and value < 0:
             raise ValueError(f"expects {_KINDS[kind]} of 0 or more")
+        if opt.setting == "NEWSMON_EMBEDDED_PORT" and value > 65535:
+            raise ValueError("expects a port, 0 to 65535 (0: a free one)")
         return value
     if opt.choices:
         text = str(raw).strip().lower()
