@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,24 @@ def test_documented_defaults_are_the_ones_the_code_uses():
 def test_readme_settings_table_is_current():
     assert settings_table() in README.read_text(encoding="utf-8"), "run `python -m crawler.config` and paste"
     assert len(OPTIONS) >= 5
+
+
+def test_check_settings_types_command_line_text_and_refuses_what_it_cannot_use():
+    from scrapy.settings import Settings
+
+    from crawler.config import SettingError, check_settings
+
+    settings = Settings({"NEWSMON_CONDITIONAL": "no", "NEWSMON_STORE_BATCH_SIZE": "50"}, priority="cmdline")
+    check_settings(settings)
+    assert settings["NEWSMON_CONDITIONAL"] is False and settings["NEWSMON_STORE_BATCH_SIZE"] == 50
+    assert settings.getpriority("NEWSMON_CONDITIONAL") == settings.getpriority("NEWSMON_STORE_BATCH_SIZE") == 40
+    for name, value, says in [
+        ("NEWSMON_RENDER", "sometimes", "expects one of auto, never, always"),
+        ("NEWSMON_STORE_BATCH_SIZE", "0", "greater than 0"),
+        ("NEWSMON_PROGRESS_INTERVAL", "-1", "of 0 or more"),
+        ("NEWSMON_ALERT_JSONL_FSYNC", "maybe", "expects true or false"),
+        ("NEWSMON_REVISIT_INTERVALS", "3h=15m", "end with `*=<interval>`"),
+    ]:
+        with pytest.raises(SettingError, match=re.escape(says)) as refused:
+            check_settings(Settings({name: value}, priority="cmdline"))
+        assert str(refused.value).startswith(f"{name}={value!r} (setting)") and "\n" not in str(refused.value)
