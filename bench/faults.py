@@ -443,13 +443,13 @@ def db_outage(
                 ensure_embedded_server(server_dir, port=port)
             code = process.wait(300)
             spool = tmp_path / "data" / "spool"
-            left = len(list(spool.glob("*.jsonl"))) if spool.is_dir() else 0
+            left = len(list(spool.rglob("*.jsonl"))) if spool.is_dir() else 0
             follow_up = left > 0
             if follow_up:  # the crawl ended before the database came back: the next start replays the spool
                 crawl(base_url, uri, target, tmp_path)
             for run in target.crawl_runs.find({}, {"counts": 1}):
                 spooled += (run.get("counts") or {}).get("spooled", 0)
-            left_after = len(list(spool.glob("*.jsonl"))) if spool.is_dir() else 0
+            left_after = len(list(spool.rglob("*.jsonl"))) if spool.is_dir() else 0
         found = audit(target, site, runs=2 if follow_up else 1)
         if code != 0:
             found.problems.append(f"the crawl exited with {code}")

@@ -18,12 +18,17 @@ site) and a third crawl. Bytes are counted on the site's sockets (status lines, 
 request lines and headers in), so a `304` costs what it really costs. Usage:
 
     .venv/bin/python bench/recrawl.py [--articles 200] [--edit-share 0.1] [--seed 6]
-        [--json bench/results/recrawl.json] [--keep]
+        [--json bench/results/recrawl.json] [--keep] [--arms due,linked,plain] [--autothrottle off|newsmon|scrapy]
+
+`--autothrottle` (issue 16): crawl with the project's AutoThrottle (`newsmon`: it lowers its delay on `304`s,
+crawler/extensions/throttle.py) or Scrapy's stock one (`scrapy`, the peer), instead of none (`off`, the default, so
+the byte and request figures do not depend on timing).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -143,12 +148,27 @@ class Crawl:
         return self.bytes_sent + self.bytes_received
 
 
-def crawl(site: LocalSite, base_url: str, uri: str, db: Database, work: Path, arm: str, phase: str) -> Crawl:
+def throttle_args(mode: str) -> tuple[str, ...]:
+    """Settings of an `--autothrottle` mode: off, the project's AutoThrottle, or Scrapy's stock one in its place."""
+    if mode == "off":
+        return ("-s", "AUTOTHROTTLE_ENABLED=False")
+    if mode == "newsmon":
+        return ()
+    from crawler.config import load_settings
+
+    extensions = dict(load_settings().getdict("EXTENSIONS"))
+    extensions.update({"crawler.extensions.throttle.AutoThrottle": None, "scrapy.extensions.throttle.AutoThrottle": 0})
+    return ("-s", f"EXTENSIONS={json.dumps(extensions)}")
+
+
+def crawl(
+    site: LocalSite, base_url: str, uri: str, db: Database, work: Path, arm: str, phase: str, throttle: str = "off"
+) -> Crawl:
     """One `scrapy crawl merkur` of the local site in a subprocess, into `db`, with what it cost the site."""
     args = ARMS[arm] if phase != "first" or arm == "plain" else FIRST
     work.mkdir(parents=True, exist_ok=True)
     log = work / f"{phase}.log"
-    command, env = crawl_command(base_url, uri, db.name, work / "data", log, "-s", "AUTOTHROTTLE_ENABLED=False", *args)
+    command, env = crawl_command(base_url, uri, db.name, work / "data", log, *throttle_args(throttle), *args)
     versions, changes = db.article_versions.count_documents({}), db.changes.count_documents({})
     site.clear_requests()
     WIRE.take()
@@ -224,7 +244,7 @@ def kb(n: int) -> str:
 
 
 def report(crawls: dict[str, dict[str, Crawl]], edits: dict[str, dict[str, Any]], articles: int) -> str:
-    first = crawls["due"]["first"]
+    first = next(iter(crawls.values()))["first"]
     lines = [
         f"first crawl ({articles} articles, the same for every arm): {first.requests} requests, {kb(first.bytes)} "
         f"({kb(first.bytes_sent)} sent by the site), {first.seconds:.1f} s",
@@ -246,13 +266,22 @@ def report(crawls: dict[str, dict[str, Crawl]], edits: dict[str, dict[str, Any]]
                 f"{share} | {c.new_versions} | {c.changes} ({c.suppressed}) | {found_text} | {c.rendered} | "
                 f"{c.seconds:.1f} |"
             )
-    due = crawls["due"]["unchanged"]
-    share = 100 * due.bytes / crawls["due"]["first"].bytes
+    lines.append("")
+    for arm, phases in crawls.items():
+        again, first = phases["unchanged"].seconds, phases["first"].seconds
+        lines.append(
+            f"{arm}: unchanged re-crawl {again:.1f} s, first crawl {first:.1f} s "
+            f"(goal: no longer than the first: {'met' if again <= first else 'NOT met'})"
+        )
+    if "due" in crawls:
+        due = crawls["due"]["unchanged"]
+        share = 100 * due.bytes / crawls["due"]["first"].bytes
+        lines.append(
+            f"goals (due): unchanged re-crawl <= 15% of the first crawl's bytes: {share:.1f}% "
+            f"({'met' if share <= 15 else 'NOT met'}); no new version: {due.new_versions}; no change: {due.changes}; "
+            f"every edit found: {edits['due']['found']}/{edits['due']['edited']}"
+        )
     lines += [
-        "",
-        f"goals (due): unchanged re-crawl <= 15% of the first crawl's bytes: {share:.1f}% "
-        f"({'met' if share <= 15 else 'NOT met'}); no new version: {due.new_versions}; no change: {due.changes}; "
-        f"every edit found: {edits['due']['found']}/{edits['due']['edited']}",
         "health alerts: "
         + (
             "; ".join(
@@ -263,10 +292,14 @@ def report(crawls: dict[str, dict[str, Crawl]], edits: dict[str, dict[str, Any]]
             )
             or "none"
         ),
-        "revisit stats (due, unchanged): " + ", ".join(f"{k} {v}" for k, v in sorted(due.revisit.items())),
-        "revisit stats (due, edited): "
-        + ", ".join(f"{k} {v}" for k, v in sorted(crawls["due"]["edited"].revisit.items())),
     ]
+    if "due" in crawls:
+        lines += [
+            "revisit stats (due, unchanged): "
+            + ", ".join(f"{k} {v}" for k, v in sorted(crawls["due"]["unchanged"].revisit.items())),
+            "revisit stats (due, edited): "
+            + ", ".join(f"{k} {v}" for k, v in sorted(crawls["due"]["edited"].revisit.items())),
+        ]
     return "\n".join(lines)
 
 
@@ -275,7 +308,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(f"incremental:{args.seed}")
     site = LocalSite(n_articles=args.articles, seed=args.seed)
     site.conditional = True
-    crawls: dict[str, dict[str, Crawl]] = {arm: {} for arm in ARMS}
+    arms = [arm for arm in args.arms.split(",") if arm in ARMS]
+    crawls: dict[str, dict[str, Crawl]] = {arm: {} for arm in arms}
     edits: dict[str, dict[str, Any]] = {}
     edited: dict[int, str] = {}
     load = os.getloadavg()[0]
@@ -284,10 +318,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for phase in ("first", "unchanged", "edited"):
             if phase == "edited":
                 edited = edit(site, args.edit_share, rng)
-            for arm in ARMS:
+            for arm in arms:
                 db = client[f"newsmon_incremental_{arm}"]
                 since = max((c["seq"] for c in db.changes.find({}, {"seq": 1})), default=0)
-                crawls[arm][phase] = crawl(site, base_url, server.uri, db, work / arm, arm, phase)
+                crawls[arm][phase] = crawl(site, base_url, server.uri, db, work / arm, arm, phase, args.autothrottle)
                 if phase == "first" and db.articles.count_documents({}) != args.articles:
                     sys.exit(f"{arm}: the first crawl stored {db.articles.count_documents({})} articles")
                 if phase == "edited":
@@ -304,6 +338,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             arm: {p: {**asdict(c), "bytes": c.bytes} for p, c in phases.items()} for arm, phases in crawls.items()
         },
         "edits": edits,
+        "autothrottle": args.autothrottle,
         "unchanged_bytes_share": {
             arm: round(phases["unchanged"].bytes / phases["first"].bytes, 4) for arm, phases in crawls.items()
         },
@@ -318,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--json", type=Path, default=PROJECT / "bench" / "results" / "recrawl.json")
     parser.add_argument("--keep", action="store_true", help="keep the database and crawl logs")
+    parser.add_argument("--arms", default=",".join(ARMS), help=f"comma-separated, of {', '.join(ARMS)}")
+    parser.add_argument("--autothrottle", choices=("off", "newsmon", "scrapy"), default="off")
     args = parser.parse_args(argv)
     out = run_and_write(run, args)
     print(f"\n{out['seconds']} s; JSON: {args.json}")

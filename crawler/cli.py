@@ -1,14 +1,35 @@
-"""`newsmon`: a thin entry point over the crawler, the store and the embedded database."""
+"""`newsmon`: a thin entry point over the crawler, the store and the embedded database.
+
+A user's mistake ends in one line on stderr saying what is wrong and what to do, exit code 2 for usage errors and
+1 for failures (an unreachable database, a crawl that fetched nothing); a traceback only with `--debug`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 
-from crawler.config import data_dir, load_settings
+from crawler.config import SettingError, check_data_dir, data_dir, load_settings
 from crawler.consumers import commands as consumers
 from crawler.terminal import escape_controls, strip_controls
+
+USAGE, FAILED = 2, 1
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (argparse prints the usage block first)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _waiting_lines(settings: object) -> list[str]:
+    from crawler.store.spool import describe_waiting
+
+    return describe_waiting(data_dir(settings) / "spool")  # type: ignore[arg-type]
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -19,10 +40,13 @@ def _db(args: argparse.Namespace) -> int:
     if args.action == "uri":  # the one place a consumer gets the URI with its credentials
         print(resolve_uri(settings))
         return 0
+    if args.action == "status":
+        for line in _waiting_lines(settings) or ["no spooled writes wait on disk"]:
+            print(line)
     if settings.get("MONGO_URI"):
         print("MONGO_URI is set: newsmon uses that MongoDB; the embedded server is not involved.")
         return 0 if args.action == "status" else 2
-    directory = data_dir(settings)
+    directory = check_data_dir(settings)
     if args.action == "start":
         server = ensure_embedded_server(directory, port=settings.getint("NEWSMON_EMBEDDED_PORT"))
         print(f"embedded database running: {redact_uri(server.uri)} (pid {server.pid}, data {directory})")
@@ -42,18 +66,24 @@ def _summary(args: argparse.Namespace) -> int:
     from crawler.store.connection import connect
     from crawler.summary import summarize
 
-    client, db = connect(load_settings())
+    settings = load_settings()
+    client, db = connect(settings)
     try:
         print(strip_controls(summarize(db, site=args.site, limit=args.limit)))
     finally:
         client.close()
+    print("\nSpooled writes (waiting on disk for their database):")
+    for line in _waiting_lines(settings) or ["none"]:
+        print(f"  {line}")
     return 0
 
 
 def _crawl(args: argparse.Namespace) -> int:
     from scrapy.crawler import CrawlerProcess
 
-    overrides = dict(kv.split("=", 1) for kv in args.set)
+    from crawler.scrapy_commands import check_crawl, run_crawl
+
+    overrides = dict(args.set)
     if args.output:
         overrides["FEEDS"] = {args.output: {"format": "jsonlines", "overwrite": True}}
     if args.loglevel:
@@ -62,13 +92,32 @@ def _crawl(args: argparse.Namespace) -> int:
         overrides["LOG_FILE"] = args.logfile
     if args.progress:
         overrides["NEWSMON_PROGRESS_LIVE"] = args.progress
-    spider_args = dict(kv.split("=", 1) for kv in args.arg)
+    spider_args = dict(args.arg)
     if args.refresh:
         spider_args["refresh"] = args.refresh
-    process = CrawlerProcess(load_settings(overrides))
-    process.crawl(args.spider, **spider_args)
-    process.start()
-    return 1 if process.bootstrap_failed else 0
+    if args.debug:
+        overrides.setdefault("LOG_LEVEL", "DEBUG")
+    settings = load_settings(overrides)
+    spidercls = check_crawl(settings, args.spider, spider_args, "newsmon crawl")
+    if spidercls is None:
+        return USAGE
+    return run_crawl(CrawlerProcess(settings), spidercls, spider_args)
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(text: str) -> str:
+    if text.upper() not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a log level ({', '.join(LOG_LEVELS)})")
+    return text.upper()
+
+
+def _name_value(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return name.strip(), value
 
 
 def _schedule(args: argparse.Namespace) -> int:
@@ -160,20 +209,32 @@ def _change_line(change: dict, compact: Callable[..., str]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsmon", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="newsmon", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"newsmon {_version()}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks (and crawl at log level DEBUG)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    crawl = sub.add_parser("crawl", help="run a spider once (like `scrapy crawl`)")
+    crawl = sub.add_parser(
+        "crawl",
+        help="run a spider once (like `scrapy crawl`)",
+        description="Runs one spider (merkur, ippen -a site=..., news -a config=FILE) into the database. Spider "
+        "arguments: base_url, section, url, max_articles, since (ISO date or age like 24h), refresh. Exit code 0 "
+        "done, 1 nothing it was asked could be fetched, 2 a bad argument or setting.",
+    )
     crawl.add_argument("spider", help="spider name, e.g. merkur")
-    crawl.add_argument("-a", dest="arg", action="append", default=[], metavar="NAME=VALUE", help="spider arg")
-    crawl.add_argument("-s", dest="set", action="append", default=[], metavar="NAME=VALUE", help="setting")
+    crawl.add_argument(
+        "-a", dest="arg", action="append", default=[], type=_name_value, metavar="NAME=VALUE", help="spider arg"
+    )
+    crawl.add_argument(
+        "-s", dest="set", action="append", default=[], type=_name_value, metavar="NAME=VALUE", help="setting"
+    )
     crawl.add_argument("-O", dest="output", help="also write items to this JSON-lines file (overwritten)")
     crawl.add_argument(
         "--refresh",
         choices=("due", "linked", "all"),
         help="stored articles fetched again: due by the revisit policy, every linked one, or all (-a refresh=)",
     )
-    crawl.add_argument("-L", "--loglevel", help="log level (DEBUG, INFO, WARNING, ...)")
+    crawl.add_argument("-L", "--loglevel", type=_log_level, help="log level (DEBUG, INFO, WARNING, ...)")
     crawl.add_argument("--logfile", help="write the log to this file instead of stderr")
     crawl.add_argument(
         "--progress", choices=("auto", "on", "off"), help="live progress line on stderr (auto: on a terminal)"
@@ -192,7 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-parallel", type=_max_parallel, help="runs at once, 1 to 64 (overrides the file's max_parallel)"
     )
     schedule.add_argument("--dry-run", action="store_true", help="print each job's command and exit")
-    schedule.add_argument("-L", "--loglevel", default="INFO", help="log level of the scheduler (default INFO)")
+    schedule.add_argument(
+        "-L", "--loglevel", type=_log_level, default="INFO", help="log level of the scheduler (default INFO)"
+    )
     schedule.set_defaults(func=_schedule)
 
     changes = sub.add_parser(
@@ -209,17 +272,40 @@ def build_parser() -> argparse.ArgumentParser:
     changes.add_argument("--json", action="store_true", help="one JSON object per line")
     changes.set_defaults(func=_changes)
 
-    summary = sub.add_parser("summary", help="what the database holds, in short")
+    summary = sub.add_parser(
+        "summary",
+        help="what the database holds, in short",
+        description="Counts, the latest articles, most teased articles, latest changes, recent runs and health, "
+        "and the spooled writes that wait on disk for their database.",
+    )
     summary.add_argument("--site", help="only this site, e.g. merkur.de")
     summary.add_argument("--limit", type=int, default=8, help="rows per section")
     summary.set_defaults(func=_summary)
 
-    export = sub.add_parser("export", help="articles, versions, teasers or changes as JSON lines or CSV")
+    export = sub.add_parser(
+        "export",
+        help="articles, versions, teasers or changes as JSON lines or CSV",
+        description="Writes one collection, filtered, as JSON lines or CSV to stdout or a file.",
+    )
     consumers.add_export_arguments(export)
     export.set_defaults(func=consumers.export_command)
 
+    from crawler.consumers.history import add_history_arguments, history_command
+
+    history = sub.add_parser(
+        "history",
+        help="one article's versions and edits, in order",
+        description="Shows an article's stored versions in order, each with the edits (changes) that led to it; "
+        "give its id or any URL it was fetched under.",
+    )
+    add_history_arguments(history)
+    history.set_defaults(func=history_command)
+
     serve = sub.add_parser(
-        "serve", help="read-only web pages of recent changes, article histories and charts; an Atom feed; a JSON API"
+        "serve",
+        help="read-only web pages of recent changes, article histories and charts; an Atom feed; a JSON API",
+        description="Serves recent changes, each article's versions and edits, and charts per site as web pages, "
+        "an Atom feed and a JSON API, read-only.",
     )
     consumers.add_serve_arguments(serve)
     serve.set_defaults(func=consumers.serve_command)
@@ -227,7 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser(
         "db",
         help="manage the embedded database (when MONGO_URI is unset); `db uri` prints its URI",
-        description="start, stop or show the embedded database. `uri` prints the URI newsmon uses (the embedded "
+        description="start, stop or show the embedded database server of the data dir; status also lists "
+        "spooled writes waiting on disk and for which database. `uri` prints the URI newsmon uses (the embedded "
         "server's, started if needed, or MONGO_URI) WITH ITS CREDENTIALS, for consumers and drivers: keep it private.",
     )
     db.add_argument(
@@ -239,9 +326,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return version("newsmon")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _unreachable(prog: str, exc: Exception) -> str:
+    from crawler.store.connection import redact_uri
+
+    try:
+        settings = load_settings()
+    except SettingError:
+        settings = None
+    uri = settings.get("MONGO_URI") if settings is not None else None
+    where = redact_uri(str(uri)) if uri else f"the embedded database of {data_dir(settings)}"
+    timeout = (settings.getint("NEWSMON_STORE_TIMEOUT_MS") if settings is not None else 5000) / 1000
+    return (
+        f"{prog}: the database at {where} did not answer within {timeout:g} s (NEWSMON_STORE_TIMEOUT_MS); "
+        "check MONGO_URI and that the server runs"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    prog = f"newsmon {args.command}"
+    if args.debug:
+        return int(args.func(args) or 0)
+    from pymongo.errors import ConnectionFailure, PyMongoError
+
+    from crawler.store.connection import redact_text
+
+    try:
+        return int(args.func(args) or 0)
+    except SettingError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return USAGE
+    except ConnectionFailure as exc:
+        print(_unreachable(prog, exc), file=sys.stderr)
+        return FAILED
+    except PyMongoError as exc:
+        message = redact_text(str(exc).split(", Timeout:")[0], os.environ.get("MONGO_URI"))[:300]
+        print(f"{prog}: the database refused: {message} (--debug shows more)", file=sys.stderr)
+        return FAILED
+    except BrokenPipeError:  # `newsmon changes | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"{prog}:{where}: {exc.strerror or exc} (--debug shows more)", file=sys.stderr)
+        return FAILED
 
 
 if __name__ == "__main__":

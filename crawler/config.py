@@ -8,7 +8,7 @@ it is current, so the documentation cannot drift from the code.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,22 @@ class Option:
     env: str
     default: Any
     doc: str
+    choices: tuple[str, ...] = ()
+    """The values a text setting accepts (checked case-insensitively); empty: any."""
+    check: Callable[[Any], Any] | None = None
+    """Parses a text setting's value and raises ValueError when it is not acceptable."""
+
+
+def _check_intervals(value: Any) -> Any:
+    from crawler.revisit import parse_intervals
+
+    return parse_intervals(value)
+
+
+def _check_mongo_uri(value: Any) -> Any:
+    if not str(value).startswith(("mongodb://", "mongodb+srv://")):
+        raise ValueError("expects a MongoDB URI (mongodb://host[:port][/database])")
+    return value
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -31,8 +47,15 @@ OPTIONS: tuple[Option, ...] = (
         "MONGO_URI",
         None,
         "MongoDB connection string. Unset: newsmon starts (or reuses) its embedded server.",
+        check=_check_mongo_uri,
     ),
-    Option("NEWSMON_MONGO_DB", "NEWSMON_MONGO_DB", "newsmon", "Database name."),
+    Option(
+        "NEWSMON_MONGO_DB",
+        "NEWSMON_MONGO_DB",
+        None,
+        "Database name. Unset: the database of `MONGO_URI` (`mongodb://host/mydesk`: `mydesk`; not `admin`), "
+        "else `newsmon`.",
+    ),
     Option(
         "NEWSMON_DATA_DIR",
         "NEWSMON_DATA_DIR",
@@ -183,6 +206,7 @@ OPTIONS: tuple[Option, ...] = (
         "auto",
         "JavaScript rendering: `auto` (each site's `render`; plain pages without teasers or body are fetched again "
         "rendered), `never` (no browser at all) or `always`. See docs/rendering.md.",
+        choices=("auto", "never", "always"),
     ),
     Option(
         "NEWSMON_BROWSER_PATH",
@@ -259,12 +283,14 @@ OPTIONS: tuple[Option, ...] = (
         "linked",
         "Stored articles fetched again by a run without `-a refresh=`: `due` (the revisit policy), `linked` (every "
         "one a listing, feed or sitemap links) or `all`. `newsmon schedule` runs `due`. See docs/scheduling.md.",
+        choices=("due", "linked", "all"),
     ),
     Option(
         "NEWSMON_REVISIT_INTERVALS",
         "NEWSMON_REVISIT_INTERVALS",
         "3h=15m, 1d=1h, 7d=3h, 30d=3d, *=30d",
         "Revisit policy: `age=interval` pairs, youngest first (age since the article last changed); `*` for older.",
+        check=_check_intervals,
     ),
     Option(
         "NEWSMON_REVISIT_BUDGET",
@@ -291,6 +317,7 @@ OPTIONS: tuple[Option, ...] = (
         "NEWSMON_PROGRESS_LIVE",
         "auto",
         "Live progress line on stderr: `auto` (when it is a terminal), `on` or `off`.",
+        choices=("auto", "on", "off"),
     ),
     Option(
         "NEWSMON_SCHEDULE",
@@ -328,51 +355,123 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_KINDS = {bool: "true or false (1/0, yes/no, on/off)", int: "an integer", float: "a number"}
+_NOT_NEGATIVE = {"NEWSMON_EMBEDDED_PORT", "NEWSMON_STORE_RETRY_BACKOFF", "NEWSMON_PROGRESS_INTERVAL"}
+_POSITIVE = {
+    "NEWSMON_STORE_BATCH_SIZE",
+    "NEWSMON_STORE_TIMEOUT_MS",
+    "NEWSMON_RENDER_MAX_PAGES",
+    "NEWSMON_RENDER_TIMEOUT_MS",
+    "NEWSMON_ALERT_WEBHOOK_QUEUE",
+}
 
 
-def _coerce(raw: str, default: Any) -> Any:
-    """Convert an env string to the default's type, so `NEWSMON_STORE_BATCH_SIZE=50` is an int."""
-    if isinstance(default, bool):
-        return raw.strip().lower() in _TRUE
-    if isinstance(default, int):
-        return int(raw)
-    if isinstance(default, float):
-        return float(raw)
+ENV_PRIORITY = 25
+"""Env's priority: above the project's settings (20), which `scrapy crawl` copies onto a crawler again after the
+spider's `update_settings`, below a spider's own (30) and the command line's `-s` (40)."""
+
+
+class SettingError(ValueError):
+    """A setting's value newsmon cannot use; the message is one line naming it and what it accepts."""
+
+
+def _coerce(raw: Any, opt: Option) -> Any:
+    """A setting's value (an env or `-s` string, or a typed value) as its default's type, checked.
+
+    Raises ValueError saying what the option accepts."""
+    kind = type(opt.default) if opt.default is not None else str
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise ValueError(f"expects {_KINDS[bool]}")
+    if kind in (int, float):
+        try:
+            value = kind(raw) if not isinstance(raw, bool) else None
+        except (TypeError, ValueError):
+            value = None
+        if value is None:
+            raise ValueError(f"expects {_KINDS[kind]}")
+        if opt.setting in _POSITIVE and value <= 0:
+            raise ValueError(f"expects {_KINDS[kind]} greater than 0")
+        if opt.setting in _NOT_NEGATIVE and value < 0:
+            raise ValueError(f"expects {_KINDS[kind]} of 0 or more")
+        if opt.setting == "NEWSMON_EMBEDDED_PORT" and value > 65535:
+            raise ValueError("expects a port, 0 to 65535 (0: a free one)")
+        return value
+    if opt.choices:
+        text = str(raw).strip().lower()
+        if text not in opt.choices:
+            raise ValueError(f"expects one of {', '.join(opt.choices)}")
+        return text
+    if opt.check is not None:
+        opt.check(raw)
     return raw
 
 
+def _refuse(opt: Option, raw: Any, exc: ValueError, source: str) -> SettingError:
+    return SettingError(f"{opt.setting}={raw!r} ({source}) {exc}; see the settings table in the README")
+
+
 def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The settings that environment variables set, typed like their defaults."""
+    """The settings that environment variables set, typed like their defaults and checked."""
     environ = os.environ if environ is None else environ
     found: dict[str, Any] = {}
     for opt in OPTIONS:
         raw = environ.get(opt.env)
         if raw not in (None, ""):
             try:
-                found[opt.setting] = _coerce(raw, opt.default)
+                found[opt.setting] = _coerce(raw, opt)
             except ValueError as exc:
-                raise ValueError(f"{opt.env}={raw!r} is not a valid {type(opt.default).__name__}") from exc
+                raise _refuse(opt, raw, exc, f"environment variable {opt.env}") from None
     return found
+
+
+def apply_env(settings: BaseSettings) -> None:
+    """Map env variables onto settings: env beats the project's defaults, `-s NAME=value` still beats env."""
+    for name, value in env_overrides().items():
+        settings.set(name, value, priority=ENV_PRIORITY)
+
+
+def check_settings(settings: BaseSettings) -> None:
+    """Refuse a setting newsmon cannot use before anything starts, and type the ones given as text (`-s`).
+
+    Run on every crawler (the spider's `update_settings`, which Scrapy calls before it builds the spider) and
+    by the CLI, so `scrapy crawl`, `newsmon crawl`, `newsmon schedule` and scrapyd refuse alike."""
+    for opt in OPTIONS:
+        raw = settings.get(opt.setting)
+        if raw in (None, ""):
+            continue
+        try:
+            value = _coerce(raw, opt)
+        except ValueError as exc:
+            raise _refuse(opt, raw, exc, "setting") from None
+        if value is not raw and not settings.frozen:
+            settings.set(opt.setting, value, priority=settings.getpriority(opt.setting) or "project")
 
 
 class EnvSettingsAddon:
     """Scrapy add-on that maps env variables onto settings when a crawler starts (not at import).
 
-    Env beats the project's defaults; `-s NAME=value` on the command line still beats env.
-    """
+    Env beats the project's defaults; `-s NAME=value` on the command line still beats env. newsmon's spiders
+    apply env earlier too (Scrapy builds the spider before add-ons run); this covers other spiders."""
 
     def update_settings(self, settings: BaseSettings) -> None:
-        for name, value in env_overrides().items():
-            settings.set(name, value, priority="project")
+        apply_env(settings)
+        check_settings(settings)
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     """newsmon's settings outside a crawl (CLI, consumers): project settings, then env, then overrides."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
-    EnvSettingsAddon().update_settings(settings)
+    apply_env(settings)
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
+    check_settings(settings)
     return settings
 
 
@@ -385,6 +484,24 @@ def data_dir(settings: Mapping[str, Any] | BaseSettings | None = None) -> Path:
         return Path(configured).expanduser()
     xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(xdg) / "newsmon"
+
+
+def check_data_dir(settings: Mapping[str, Any] | BaseSettings | None = None) -> Path:
+    """The data directory, created if missing; SettingError (one line) when it is a file or not writable."""
+    directory = data_dir(settings)
+    if directory.exists() and not directory.is_dir():
+        raise SettingError(f"NEWSMON_DATA_DIR {directory}: is a file, not a directory; give a writable directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingError(
+            f"NEWSMON_DATA_DIR {directory}: cannot create it ({exc.strerror or exc}); give a writable directory"
+        ) from None
+    if not directory.is_dir():
+        raise SettingError(f"NEWSMON_DATA_DIR {directory}: is not a directory; give a writable directory")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise SettingError(f"NEWSMON_DATA_DIR {directory}: is not writable; give a writable directory")
+    return directory
 
 
 def settings_table() -> str:

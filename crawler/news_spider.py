@@ -9,7 +9,7 @@ looks like; subclasses only say how a listing page and an article page are read.
 - `section`: only this section's page (and its feed);
 - `url`: fetch this one article;
 - `max_articles`: stop scheduling articles after this many;
-- `since`: skip sitemap/feed entries published before this ISO date;
+- `since`: skip sitemap/feed entries published before this ISO date or age (`24h`, `7d`, as `newsmon export`);
 - `refresh`: which stored articles are fetched again (crawler.revisit_planner): `due` (the revisit policy:
   only when due or signalled), `linked` (every one discovery links) or `all` (every one of the site); default
   `NEWSMON_REFRESH`. Re-fetches are conditional (ETag / Last-Modified) either way.
@@ -17,6 +17,7 @@ looks like; subclasses only say how a listing page and an article page are read.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -32,6 +33,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.canonical import origin, rebase
+from crawler.config import apply_env, check_settings
+from crawler.consumers.query import BadFilter, parse_time
 from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
 from crawler.items import ArticleItem, RejectItem, TeaserItem
 from crawler.listing_cap import cap_listing
@@ -46,6 +49,31 @@ MISSING_STATUSES = frozenset({404, 410})
 """Answers of a configured discovery page that mean it is not there (a finding, not a failed page)."""
 NEEDS_SCRIPTS = ("empty body", "no headline")
 """Extraction errors of an article page whose plain HTML may lack what scripts put in (see crawler.render)."""
+START_META = "newsmon_start"
+"""Request meta of a start request (listing, feed, sitemap, the one `-a url=`): whether any answered is recorded."""
+FAILED_STAT = "newsmon/crawl_failed"
+"""Stat set when the crawl could not do what it was asked (every start request failed); the exit code is 1."""
+
+
+class SpiderArgumentError(ValueError):
+    """A spider argument (`-a name=value`) the spider cannot use; the message is one line saying what to give."""
+
+
+def _http_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SpiderArgumentError(f"-a {name}={value!r}: give an http(s) URL, e.g. http://127.0.0.1:8000")
+    return value
+
+
+def _positive(name: str, value: str | int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0:
+        raise SpiderArgumentError(f"-a {name}={value!r}: give a positive whole number")
+    return number
 
 
 def strip_query(url: str) -> str:
@@ -75,9 +103,10 @@ class NewsSpider(Spider):
         refresh: str | None = None,
         **kwargs: Any,
     ) -> None:
+        self._refuse_unknown(kwargs)
         super().__init__(**kwargs)
         self.site: str = self.profile.key
-        self.base_url = (base_url or self.profile.base_url).rstrip("/")
+        self.base_url = (_http_url("base_url", base_url) if base_url else self.profile.base_url).rstrip("/")
         base_host = urlsplit(self.base_url).hostname or ""
         # A base_url override moves the whole crawl to that host (a mirror or the local site).
         self.allowed_domains = [base_host] if base_url else list(self.profile.allowed_domains or (base_host,))
@@ -85,10 +114,15 @@ class NewsSpider(Spider):
         mirror, real = origin(self.base_url), origin(self.profile.base_url)
         self.mirror: tuple[str, str] | None = (mirror, real) if base_url and mirror != real else None
         self.sections = (section,) if section else self.profile.sections
-        self.single_url = url
-        self.max_articles = int(max_articles) if max_articles not in (None, "") else None
-        self.since = _parse_since(since)
-        self.refresh = refresh_mode(refresh) if refresh else None
+        if section is not None and not section.strip("/ "):
+            raise SpiderArgumentError("-a section=: give a section path, e.g. politik")
+        self.single_url = _http_url("url", url) if url else None
+        self.max_articles = _positive("max_articles", max_articles) if max_articles not in (None, "") else None
+        try:
+            self.since = parse_time(since, "-a since") if since else None
+            self.refresh = refresh_mode(refresh) if refresh else None
+        except (BadFilter, ValueError) as exc:
+            raise SpiderArgumentError(str(exc).replace("refresh=", "-a refresh=")) from None
         given = dict(base_url=base_url, section=section, url=url, max_articles=max_articles, since=since)
         given["refresh"] = refresh
         self.run_args = {k: str(v) for k, v in given.items() if v not in (None, "")}
@@ -97,11 +131,31 @@ class NewsSpider(Spider):
         self._leftovers_done = False
         self.discovery_missing: dict[str, int] = {}
         """Configured section pages, feeds and sitemaps that answered 404/410 in this run: URL -> status."""
+        self._starts = {"answered": 0, "failed": 0}
+        self._start_errors: list[str] = []
+
+    @classmethod
+    def _refuse_unknown(cls, extra: dict[str, Any]) -> None:
+        """Unknown `-a` names are refused (a typo would silently crawl everything); Scrapy's and scrapyd's own
+        (`name`, `_job`, `_version`, any `_...`) pass."""
+        unknown = sorted(k for k in extra if not k.startswith("_") and k not in ("name", "start_urls"))
+        if unknown:
+            named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+            owners = [c for c in cls.__mro__ if issubclass(c, NewsSpider) and "__init__" in vars(c)]
+            params = [p for c in owners for p in inspect.signature(c.__init__).parameters.values()]
+            names = sorted({p.name for p in params if p.kind in named and p.name != "self"})
+            raise SpiderArgumentError(
+                f"unknown spider argument(s) {', '.join(unknown)}: {cls.name or cls.__name__} takes {', '.join(names)}"
+            )
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
-        """Every newsmon spider brings the incremental add-on (HTTP cache of listings, progress display)."""
+        """Env onto settings and every setting checked, here because Scrapy calls this before it builds the spider
+        (add-ons come after, too late for what the spider's components read); then the incremental add-on (HTTP
+        cache of listings, progress display) every newsmon spider brings."""
         super().update_settings(settings)
+        apply_env(settings)
+        check_settings(settings)
         addons = dict(settings.getdict("ADDONS"))
         addons.setdefault(INCREMENTAL_ADDON, 20)
         # At spider priority: `scrapy crawl` re-applies the project's settings (priority 20) after this.
@@ -114,7 +168,23 @@ class NewsSpider(Spider):
         spider._revisit = RevisitPlanner.from_crawler(crawler, spider.site, spider.refresh)
         crawler.signals.connect(spider._close_render, signal=signals.spider_closed)
         crawler.signals.connect(spider._fetch_leftovers, signal=signals.spider_idle)
+        crawler.signals.connect(spider._judge_starts, signal=signals.spider_closed)
         return spider
+
+    def _judge_starts(self, spider: Spider, reason: str) -> None:
+        """A crawl none of whose start requests was answered (the one `-a url=` or `-a section=` a 404, a site
+        down) did not do what it was asked: a failure (exit code 1), not an empty success. Some default sections
+        missing is a discovery finding, not this."""
+        if spider is not self or reason != "finished" or self._starts["answered"] or not self._starts["failed"]:
+            return
+        message = f"every start request failed ({self._starts['failed']}): {'; '.join(self._start_errors[:3])}"
+        self.logger.error("Crawl failed: %s", message)
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value(FAILED_STAT, message)
+
+    def _start_answered(self, response: Response) -> None:
+        if response.meta.get(START_META):
+            self._starts["answered"] += 1
 
     @property
     def render(self) -> RenderPolicy:
@@ -207,16 +277,22 @@ class NewsSpider(Spider):
     async def start(self) -> AsyncIterator[Request]:
         await self.revisit.open()
         if self.single_url:
-            for request in self._article_requests([self.single_url], requested=True):
-                yield request
+            requests = list(self._article_requests([self.single_url], requested=True))
+            if not requests:  # off the site, or not what the site's article URLs look like: nothing to fetch
+                self._starts["failed"] += 1
+                self._start_errors.append(f"{self.single_url}: not an article URL of {self.site} on this host")
+            for request in requests:
+                yield request.replace(meta={**request.meta, START_META: True})
             return
         for page in self.listing_pages():
-            yield self.listing_request(page)
+            yield self.listing_request(page, **{START_META: True})
         for feed in self.feed_urls():
-            yield Request(feed, callback=self.parse_feed, errback=self.on_error, priority=5)
+            yield Request(feed, callback=self.parse_feed, errback=self.on_error, priority=5, meta={START_META: True})
         if not self.single_section:
             for sitemap in self.profile.sitemaps:
-                yield Request(self._absolute(sitemap), callback=self.parse_sitemap, errback=self.on_error)
+                yield Request(
+                    self._absolute(sitemap), callback=self.parse_sitemap, errback=self.on_error, meta={START_META: True}
+                )
 
     def listing_request(self, url: str, render: bool | None = None, **meta: Any) -> Request:
         return Request(
@@ -248,6 +324,7 @@ class NewsSpider(Spider):
         )
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
+        self._start_answered(response)
         try:
             teasers = cap_listing(self, self.read_listing(response), response.url)
         except ExtractionError as exc:
@@ -279,6 +356,7 @@ class NewsSpider(Spider):
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         """RSS 2.0, RDF (RSS 1.0) and Atom: item links, filtered by `since` where the feed dates them."""
+        self._start_answered(response)
         entries = response.xpath("//*[local-name()='item' or local-name()='entry']")
         urls: list[str] = []
         hints: dict[str, Hint] = {}
@@ -298,6 +376,7 @@ class NewsSpider(Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         """Sitemap indexes (followed by `lastmod`) and url sets, news sitemaps' publication dates included."""
+        self._start_answered(response)
         if response.xpath("/*[local-name()='sitemapindex']"):
             for entry in response.xpath("//*[local-name()='sitemap']"):
                 loc = entry.xpath("./*[local-name()='loc']/text()").get()
@@ -363,6 +442,7 @@ class NewsSpider(Spider):
 
     # -- reading ---------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
+        self._start_answered(response)
         if response.status == 304:
             self.revisit.not_modified(response)  # checked and unchanged: no parse, no content written
             return
@@ -410,6 +490,9 @@ class NewsSpider(Spider):
             reason = f"fetch: {failure.type.__name__ if failure.type else 'error'}"
         if request.meta.get(FALLBACK_META):
             reason = f"{reason} (rendered; the plain page had {request.meta[FALLBACK_META]})"
+        if request.meta.get(START_META):
+            self._starts["failed"] += 1
+            self._start_errors.append(f"{request.url}: {reason}")
         self.logger.warning("Giving up on %s: %s", request.url, reason)
         yield RejectItem(url=self.to_site(request.url), reason=reason, site=self.site, detail=str(failure.value)[:500])
 

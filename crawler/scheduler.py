@@ -395,10 +395,12 @@ class Scheduler:
         self._with_db(lambda db: self._record(db, run, outcome), f"record the run of {run.job.name}")
 
     def _record(self, db: Any, run: Run, outcome: dict[str, Any]) -> None:
+        from crawler.store import schema
         from crawler.store.runs import find_run, settle_run
 
         found = find_run(db, self.host, run.process.pid, run.started - timedelta(seconds=5))
         outcome["run_id"] = settle_run(db, found, outcome)
+        logger.info("%s", run_summary(run.job.name, db[schema.CRAWL_RUNS].find_one({"_id": outcome["run_id"]}) or {}))
 
     def _settle_dead(self, db: Any) -> None:
         from crawler.store.runs import settle_dead_runs
@@ -438,6 +440,17 @@ class Scheduler:
             logger.error("Could not %s: %s", what, str(exc).split(", Timeout:")[0][:300])
         finally:
             client.close()
+
+
+def run_summary(name: str, doc: dict[str, Any]) -> str:
+    """One line per finished run: what it found and what it cost, as `crawl_runs` recorded it."""
+    c = doc.get("counts") or {}
+    return (
+        f"{name}: run {doc.get('_id')} {doc.get('status')}: articles {c.get('articles', 0)} "
+        f"(new {c.get('new_articles', 0)}), new versions {c.get('new_versions', 0)}, changes {c.get('changes', 0)}, "
+        f"rejects {c.get('rejects', 0)}, health alerts {len(doc.get('health_alerts') or [])}, "
+        f"requests {c.get('requests', 0)}"
+    )
 
 
 def _tail(path: Path, lines: int = 20) -> str:

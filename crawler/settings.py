@@ -9,6 +9,8 @@ from crawler.config import OPTIONS
 BOT_NAME = "newsmon"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# `scrapy crawl` that refuses a bad setting or spider argument in one line and exits 1 when nothing could be done.
+COMMANDS_MODULE = "crawler.scrapy_commands"
 
 # Defaults of the user-facing options (crawler/config.py is the one table of them).
 globals().update({opt.setting: opt.default for opt in OPTIONS})
@@ -55,6 +57,9 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.safe_log.SafeLog": 50,
+    # AutoThrottle that lowers its delay on 304s too (an unchanged re-crawl is all 304s): crawler/extensions/throttle
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.extensions.throttle.AutoThrottle": 0,
     "crawler.extensions.crawl_runs.CrawlRunRecorder": 100,
     "crawler.health.extension.CrawlHealth": 110,
 }
@@ -65,4 +70,11 @@ SPIDERMON_UNWANTED_HTTP_CODES = {code: {"max_percentage": 0.1} for code in (403,
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+# JSON feeds (`-O items.jsonl`) name each item's type: article, teaser or reject (crawler/feed_exporters.py).
+FEED_EXPORTERS = {
+    "json": "crawler.feed_exporters.TypedJsonItemExporter",
+    "jsonlines": "crawler.feed_exporters.TypedJsonLinesItemExporter",
+    "jsonl": "crawler.feed_exporters.TypedJsonLinesItemExporter",
+    "jl": "crawler.feed_exporters.TypedJsonLinesItemExporter",
+}
 LOG_LEVEL = "INFO"

@@ -146,7 +146,7 @@ def test_runs_on_their_interval_never_overlap_failures_are_recorded_and_sigterm_
     assert runs[0]["counts"]["new_articles"] == len(local.articles)
 
     failed = list(db.crawl_runs.find({"scheduled": "broken", "status": "failed"}))
-    assert len(failed) >= 2 and all(f["exit_code"] == 1 for f in failed), failed
+    assert len(failed) >= 2 and all(f["exit_code"] == 2 for f in failed), failed  # a usage error
     assert all("missing.toml" in f["log_tail"] for f in failed), "the reason is in the record"
     assert db.crawl_runs.count_documents({"status": "running"}) == 0
 
@@ -233,3 +233,46 @@ def test_an_ad_hoc_crawl_settles_the_runs_its_host_left_running(site, mongo_uri,
     assert killed["status"] == "failed" and killed["stop_reason"].startswith("died")
     assert db.crawl_runs.count_documents({"status": "finished"}) == 1
     assert "Marked 1 run(s) of dead processes as failed: killed" in (tmp_path / "crawl-0.log").read_text("utf-8")
+
+
+def test_a_run_that_fetched_nothing_it_was_asked_is_failed_and_each_run_logs_a_summary(site, mongo_uri, db, tmp_path):
+    """`-a section=` answered 404: the crawl records itself finished but exits 1, so the run is `failed`; every
+    run leaves one summary line in the scheduler's log."""
+    _, base_url = site
+    for name, args in (("merkur", {"base_url": base_url}), ("gone", {"base_url": base_url, "section": "nosuch"})):
+        job = {"spider": "merkur", "every": "1h", "name": name, "args": args}
+        config = write_schedule(tmp_path / f"{name}.toml", [job])
+        assert start_scheduler(config, mongo_uri, db, tmp_path, "--once").wait(timeout=300) == 0
+    gone = db.crawl_runs.find_one({"scheduled": "gone"})
+    assert gone["status"] == "failed" and gone["exit_code"] == 1 and gone["stop_reason"] == "exit code 1"
+    good = db.crawl_runs.find_one({"scheduled": "merkur"})
+    assert good["status"] == "finished" and good["exit_code"] == 0
+    log = (tmp_path / "scheduler.log").read_text(encoding="utf-8")
+    summary = [line for line in log.splitlines() if f"run {good['_id']} finished: articles" in line]
+    assert len(summary) == 1
+    assert f"new versions {good['counts']['new_versions']}, changes {good['counts']['changes']}" in summary[0]
+    assert f"run {gone['_id']} failed: articles 0" in log
+
+
+def test_settings_from_the_environment_reach_scheduled_runs(site, mongo_uri, db, tmp_path):
+    """The scheduler's environment is its crawls' environment: NEWSMON_REVISIT_BUDGET=7 is what a run uses."""
+    _, base_url = site
+    config = write_schedule(tmp_path / "s.toml", [{"spider": "merkur", "every": "1h", "args": {"base_url": base_url}}])
+    env = {
+        **os.environ,
+        "MONGO_URI": mongo_uri,
+        "NEWSMON_MONGO_DB": db.name,
+        "NEWSMON_DATA_DIR": str(tmp_path / "data"),
+        "NEWSMON_REVISIT_BUDGET": "7",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "schedule", "--config", str(config), "--once"],
+        env=env,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (log,) = (tmp_path / "data" / "logs").glob("merkur-*.log")
+    assert "refresh=due, budget 7," in log.read_text(encoding="utf-8")

@@ -73,8 +73,9 @@ def test_credentials_in_mongo_uri_never_reach_the_log(where, base_url, mongo_uri
     assert "mongodb://***@127.0.0.1" in text, "the run names its (redacted) database"
     assert "kept" in text and "on disk" in text, "the store errors were logged"
     assert PASSWORD not in text and USER not in text
-    spool = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "data" / "spool").glob("*.jsonl"))
-    assert spool and PASSWORD not in spool
+    spooled = [p for p in (tmp_path / "data" / "spool").rglob("*") if p.is_file()]  # batches and destination
+    spool = "".join(p.read_text(encoding="utf-8") for p in spooled)
+    assert spool and PASSWORD not in spool and USER not in spool
 
 
 def test_response_sizes_are_capped():

@@ -256,3 +256,29 @@ def test_a_version_read_by_a_new_extractor_is_a_rebaseline_without_changes(db, t
     (change,) = list(db.changes.find())
     assert (change["field"], change["version_from"], change["version_to"]) == ("headline", 2, 3)
     assert "rebaseline" not in db.article_versions.find_one({"_id": f"{aid}:v000003"})
+
+
+def test_a_spooled_batch_is_written_only_to_its_own_destination(db, tmp_path):
+    """Batches spooled for one database wait for it: a writer to another database leaves them on disk."""
+    dead: MongoClient = MongoClient(
+        f"mongodb://127.0.0.1:{_dead_port()}/?directConnection=true", serverSelectionTimeoutMS=200
+    )
+    away = BatchWriter(dead["desk"], Spool(tmp_path / "spool", "elsewhere:27017/desk"), retries=1, flush_seconds=0.05)
+    away.start()
+    away.put("article", article(1))
+    away.close(timeout=60)
+    dead.close()
+    assert away.stats.spooled == 1
+
+    here = BatchWriter(db, Spool(tmp_path / "spool", f"here/{db.name}"), flush_seconds=0.05)
+    here.start()
+    here.put("article", article(2))
+    here.close(timeout=60)
+    assert here.stats.replayed == 0 and db.articles.count_documents({}) == 1
+    assert Spool(tmp_path / "spool", "elsewhere:27017/desk").pending() == 1
+
+    back = BatchWriter(db, Spool(tmp_path / "spool", "elsewhere:27017/desk"), flush_seconds=0.05)
+    back.start()
+    back.close(timeout=60)
+    assert back.stats.replayed == 1 and db.articles.count_documents({}) == 2
+    assert Spool(tmp_path / "spool", "elsewhere:27017/desk").files() == []

@@ -54,6 +54,12 @@ def _time(value: str) -> datetime:
     return parse_time(value)
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port (0 to 65535; 0: a free one)")
+    return int(value)
+
+
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EXPORT_EPILOG
@@ -99,7 +105,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     from crawler.consumers.web.server import DEFAULT_HOST, DEFAULT_PORT
 
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0: a free port")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0: a free port")
     parser.add_argument(
         "--host", default=DEFAULT_HOST, help=f"IPv4 address to bind (default {DEFAULT_HOST}: this machine only)"
     )

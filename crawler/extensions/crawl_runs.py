@@ -25,6 +25,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from crawler.config import data_dir
+from crawler.extensions import awaitable_handler
 from crawler.store import schema
 from crawler.store.connection import connect, redact_text
 from crawler.store.runs import settle_dead_runs
@@ -111,6 +112,7 @@ class CrawlRunRecorder:
         if run_ids:
             logger.info("Marked %d run(s) of dead processes as failed: %s", len(run_ids), ", ".join(run_ids))
 
+    @awaitable_handler
     def spider_closed(self, spider: Spider, reason: str) -> Deferred:
         """Wait for the items to be written, so the run's counts include what the store did."""
         self._reason = reason

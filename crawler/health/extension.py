@@ -36,6 +36,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet.threads import deferToThread
 
 from crawler.changes.alerts import build_alerter
+from crawler.extensions import awaitable_handler
 from crawler.health.baseline import Thresholds, compare, missing_since, transitions
 from crawler.health.coverage import Coverage
 from crawler.health.history import recent_runs
@@ -80,6 +81,7 @@ class CrawlHealth:
         elif isinstance(item, RejectItem):
             self.rejects[item.reason.split(" (")[0][:120]] += 1
 
+    @awaitable_handler
     def spider_closed(self, spider: Spider, reason: str) -> Deferred:
         """After the store has written the run's items: figures, history, comparison, monitors, record, alert."""
         runtime = StoreRuntime.of(self.crawler)

@@ -79,10 +79,24 @@ class CloseSuite(MonitorSuite):
 
 
 class _LoggedResult(SpiderMonitorResult):
-    """spidermon's result, logging through `newsmon.health` (its own goes through the deprecated `Spider.log`)."""
+    """spidermon's result, logging through `newsmon.health` (its own goes through the deprecated `Spider.log`).
+
+    Its report (some 25 lines) is held back: replayed when a monitor fails, one line when all passed."""
+
+    def __init__(self, spider: Any) -> None:
+        super().__init__(spider)
+        self.lines: list[tuple[int, str]] = []
 
     def log(self, msg: str, level: int = logging.DEBUG) -> None:
-        logger.log(level, "[Spidermon] %s", msg)
+        self.lines.append((level, msg))
+
+    def report(self, outcomes: list[dict[str, Any]]) -> None:
+        failed = [o["monitor"] for o in outcomes if o["status"] != "OK"]
+        if not failed:
+            logger.info("[Spidermon] all %d monitors passed", len(outcomes))
+            return
+        for level, msg in self.lines:
+            logger.log(level, "[Spidermon] %s", msg)
 
 
 class _Runner(MonitorRunner):
@@ -98,6 +112,7 @@ def run_close_suite(crawler: Any, spider: Any, stats: dict[str, Any], health: di
     """Run the suite; one `{"monitor", "status", "message"}` per monitor test."""
     runner = _Runner(spider)
     result = runner.run(CloseSuite(crawler=crawler), stats=stats, crawler=crawler, spider=spider, health=health)
+    assert isinstance(result, _LoggedResult)
     outcomes = []
     for item in result.monitor_results:
         message = str(item.error or "").strip().splitlines()
@@ -108,4 +123,5 @@ def run_close_suite(crawler: Any, spider: Any, stats: dict[str, Any], health: di
                 "message": message[-1].removeprefix("AssertionError: ") if message else None,
             }
         )
+    result.report(outcomes)
     return outcomes

@@ -6,16 +6,20 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from crawler.config import data_dir
+from crawler.config import check_data_dir
 
 logger = logging.getLogger(__name__)
 
 _USERINFO = re.compile(r"(?P<scheme>mongodb(?:\+srv)?://)(?P<userinfo>[^@/]*@)")
+_HOSTS_PATH = re.compile(r"^mongodb(?:\+srv)?://(?:[^@/]*@)?(?P<hosts>[^/?]*)(?:/(?P<db>[^?]*))?")
+AUTH_DATABASES = ("admin", "$external")
+"""Databases a URI's path may name for authentication only: never newsmon's data database."""
+DEFAULT_DB = "newsmon"
 _SECRET_PARAMS = re.compile(r"(?i)((?:password|authmechanismproperties|tlscertificatekeyfilepassword)=)[^&]*")
 
 
@@ -51,6 +55,25 @@ def _whole(secret: str) -> str:
     return left + re.escape(secret) + right
 
 
+def uri_database(uri: str | None) -> str | None:
+    """The database a URI's path names (`mongodb://host/mydesk` -> `mydesk`), unless it is an auth database."""
+    match = _HOSTS_PATH.match(uri or "")
+    name = unquote(match.group("db") or "") if match else ""
+    return name if name and name not in AUTH_DATABASES else None
+
+
+def database_name(settings: Mapping[str, Any], uri: str | None = None) -> str:
+    """`NEWSMON_MONGO_DB` when set (env or `-s`), else the URI's database, else `newsmon`."""
+    return str(settings.get("NEWSMON_MONGO_DB") or uri_database(uri or settings.get("MONGO_URI")) or DEFAULT_DB)
+
+
+def destination(uri: str, db_name: str) -> str:
+    """Where writes go, without credentials or options: `host:port[,host2]/database`."""
+    match = _HOSTS_PATH.match(uri)
+    hosts = match.group("hosts") if match else redact_uri(uri)
+    return f"{hosts}/{db_name}"
+
+
 def resolve_uri(settings: Mapping[str, Any]) -> str:
     """`MONGO_URI` when set; otherwise the embedded server, started on first use and then reused."""
     uri = settings.get("MONGO_URI")
@@ -58,7 +81,7 @@ def resolve_uri(settings: Mapping[str, Any]) -> str:
         return str(uri)
     from crawler.store.embedded import ensure_embedded_server
 
-    server = ensure_embedded_server(data_dir(settings), port=int(settings.get("NEWSMON_EMBEDDED_PORT") or 0))
+    server = ensure_embedded_server(check_data_dir(settings), port=int(settings.get("NEWSMON_EMBEDDED_PORT") or 0))
     return server.uri
 
 
@@ -73,6 +96,6 @@ def connect(settings: Mapping[str, Any], uri: str | None = None) -> tuple[MongoC
         tz_aware=True,
         appname="newsmon",
     )
-    name = settings.get("NEWSMON_MONGO_DB") or "newsmon"
+    name = database_name(settings, uri)
     logger.debug("MongoDB %s, database %s", redact_uri(uri), name)
     return client, client[name]

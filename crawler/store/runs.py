@@ -46,7 +46,9 @@ def settle_run(db: Database, run: dict[str, Any] | None, outcome: dict[str, Any]
         db[schema.CRAWL_RUNS].insert_one(doc)
         return doc["_id"]
     update: dict[str, Any] = {k: v for k, v in outcome.items() if k in ("exit_code", "scheduled", "log_file")}
-    if run.get("status") == RUNNING:
+    # Still `running` (killed, crashed), or `finished` by its own account but exit code 1 (it could not do what it
+    # was asked: every start request failed): the scheduler's verdict stands.
+    if run.get("status") == RUNNING or (outcome.get("exit_code") and outcome.get("status") == FAILED):
         update.update(status=outcome.get("status", FAILED), stop_reason=outcome.get("stop_reason"), finished_at=now)
         if outcome.get("log_tail"):
             update["log_tail"] = outcome["log_tail"]

@@ -14,11 +14,11 @@ from twisted.internet.threads import deferToThread
 from crawler.changes import DriftDetector
 from crawler.changes.alerts import build_alerter
 from crawler.config import data_dir
+from crawler.extensions import awaitable_handler
 from crawler.store.change_recorder import ChangeRecorder
-from crawler.store.connection import connect, redact_text, redact_uri, resolve_uri
-from crawler.store.private import private_dir
+from crawler.store.connection import connect, destination, redact_text, redact_uri, resolve_uri
 from crawler.store.savers import default_savers
-from crawler.store.spool import Spool
+from crawler.store.spool import Spool, waiting
 from crawler.store.writer import BatchWriter
 
 if TYPE_CHECKING:
@@ -46,9 +46,20 @@ class StoreRuntime:
             ),
             ab_window=timedelta(days=settings.getfloat("NEWSMON_AB_WINDOW_DAYS", 7.0)),
         )
+        self.destination = spool_destination(settings, self.uri, self.db.name)
+        spool_root = data_dir(settings) / "spool"
+        for other in waiting(spool_root):
+            if other.destination != self.destination:
+                logger.warning(
+                    "%d spooled document(s) wait on disk for %s, not this run's %s: they are written only there (%s)",
+                    other.documents,
+                    other.destination or "an unrecorded destination",
+                    self.destination,
+                    other.directory,
+                )
         self.writer = BatchWriter(
             self.db,
-            Spool(private_dir(data_dir(settings)) / "spool"),
+            Spool(spool_root, self.destination),
             uri=self.uri,
             batch_size=settings.getint("NEWSMON_STORE_BATCH_SIZE"),
             flush_seconds=settings.getfloat("NEWSMON_STORE_FLUSH_SECONDS"),
@@ -87,6 +98,7 @@ class StoreRuntime:
             )
             return []
 
+    @awaitable_handler
     def _engine_stopped(self) -> Deferred:
         return deferToThread(self._close)
 
@@ -101,3 +113,9 @@ class StoreRuntime:
             stats.spooled,
             stats.replayed,
         )
+
+
+def spool_destination(settings: Any, uri: str, db_name: str) -> str:
+    """The destination a crawl's spooled batches are bound to: `host:port/db` of `MONGO_URI`, or the embedded
+    server of the data dir (its port changes between starts, so it is named by role)."""
+    return destination(uri, db_name) if settings.get("MONGO_URI") else f"embedded/{db_name}"
