@@ -25,6 +25,21 @@ Writes
      or more conservative (after a delete "has an array" stays true, which only selects the general path);
      anything unusual (no recorded rows, rows of another collection) falls back to mongoeco's clearing.
 
+  W4 **Change delivery after every document.** After each document of a bulk ``update``/``insert``/``delete``
+     command, mongoeco delivers the committed changes of its transactional outbox to the client's change-stream
+     hub: a heartbeat thread started and joined, a lease taken and released and a checkpoint written (several
+     SQLite commits), per document. Here the deliveries of one wire command are made once, when the command's
+     last document is written: the same changes, in the same order, a few milliseconds later (a change stream
+     is asynchronous anyway; newsmon's own feed is the ``changes`` collection).
+  W6 **Change-stream bookkeeping nobody can read.** With no change stream open, mongoeco still records every
+     written document in its outbox as a "gap" (the document serialised again, two rows inserted), so that a
+     stream resumed later knows it missed events. The wire server serves no change streams (``$changeStream``
+     is refused: ``tests/test_mongoeco_fastpath.py`` checks it), so in this process no stream can be open or be
+     resumed: such writes record nothing (``DISABLED``, mongoeco's own default policy for internal writes).
+  W5 **Validation whose verdict is discarded.** With ``validationAction: "warn"`` (newsmon's default) mongoeco
+     compiles the collection's ``$jsonSchema`` and validates every written document, then ignores the result
+     (it logs nothing). Here that work is skipped; ``"error"`` validators run as stock.
+
 Reads (the consumers' queries and the store's ``$in`` of ``_id``s)
   R1 ``find({"_id": x})`` / ``{"_id": {"$in": [...]}}`` with ``str``/ObjectId values become primary-key
      lookups (stock: a ``json_extract`` scan per value; an ``$in`` of ~500 values even fails in SQLite).
@@ -56,12 +71,17 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("newsmon.mongoeco_fastpath")
 
 SUPPORTED_VERSION = "4.11.0"
+
+_RUNTIME = "mongoeco.api._async._collection_runtime"
+_WRITE_COMMANDS = "mongoeco.api._async._database_admin_write_commands"
+_SEMANTIC_CORE = "mongoeco.engines.semantic_core"
 
 #: sha256 (first 16 hex digits) of ``inspect.getsource`` of every mongoeco function this module replaces, wraps
 #: or whose behaviour it relies on, as of mongoeco 4.11.0.
@@ -107,6 +127,22 @@ SOURCE_HASHES: dict[str, str] = {
     "mongoeco.engines.sqlite:SQLiteEngine._field_has_scalar_or_array_element_type_mismatch_in_collection": (
         "3c71a6d5728f7c0a"
     ),
+    # W4: replaced or wrapped, and relied upon (one dispatch delivers everything committed so far)
+    f"{_RUNTIME}:CollectionRuntimeCoordinator._dispatch_engine_changes": "6684136d2c24ea16",
+    f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.command_insert": "0cf8f18e356f6ec8",
+    f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.command_update": "e9d6c61df4ce0fc6",
+    f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.command_delete": "e904c1f4fe500a58",
+    "mongoeco.engines.sqlite:SQLiteEngine.dispatch_committed_changes": "d132d0fa4ef6990b",
+    "mongoeco.engines.sqlite:SQLiteEngine._dispatch_committed_changes_serial": "41f823c470ede835",
+    # W6: wrapped; relied upon: a gap is recorded exactly when no stream listens
+    "mongoeco.api._async.collection:AsyncCollection._new_operation_context": "905b690fd36c79ee",
+    "mongoeco.api._async.collection:AsyncCollection._should_publish_change_events": "1bc3e8fca38015ac",
+    f"{_RUNTIME}:CollectionRuntimeCoordinator.should_publish_change_events": "c2b4e2670a0c5961",
+    "mongoeco._change_streams.hub:ChangeStreamHub.should_publish_events": "d2d0104e57b0679b",
+    "mongoeco.engines._sqlite_outbox:append_change": "c9fac60ab9dcd162",
+    # W5: replaced (where the SQLite engine calls it); relied upon: how "warn" is compiled
+    f"{_SEMANTIC_CORE}:enforce_collection_document_validation": "a8ad7b050a44ead7",
+    "mongoeco.core.schema_validation:compile_collection_validator": "abc5e472668663c8",
 }
 
 _originals: dict[str, Callable[..., Any]] = {}
@@ -146,7 +182,7 @@ def source_hash(qualified: str) -> str:
     obj = (
         _originals[name]
         if qualified.startswith("mongoeco.engines.sqlite:SQLiteEngine.") and name in _originals
-        else None
+        else _originals.get(qualified)
     )
     obj = obj or _resolve(qualified)
     return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
@@ -722,6 +758,110 @@ def _build_scalar_sort_select_sql(
     )
 
 
+# --- W4: one change delivery per wire write command --------------------------------------------------------
+
+_DEFERRED_DISPATCH: ContextVar[dict[tuple[int, int], Any] | None] = ContextVar(
+    "newsmon_deferred_dispatch", default=None
+)
+
+
+def _dispatch_engine_changes(self: Any, operation_context: Any = None) -> None:
+    pending = _DEFERRED_DISPATCH.get()
+    session = getattr(operation_context, "session", None)
+    if pending is None or (session is not None and session.in_transaction):
+        _stock_other(f"{_RUNTIME}:CollectionRuntimeCoordinator._dispatch_engine_changes")(self, operation_context)
+        return
+    # One delivery per engine and hub hands over everything committed until then (the consumer's checkpoint
+    # moves to the outbox's newest sequence), so a later one covers this write too.
+    pending.setdefault((id(self._engine_spi), id(self._collection._change_hub)), self)
+
+
+def _deferring(qualified: str) -> Callable[..., Any]:
+    """A write command that delivers its committed changes once, after its last document."""
+
+    async def command(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _DEFERRED_DISPATCH.get() is not None:  # nested: the outer command delivers
+            return await _stock_other(qualified)(self, *args, **kwargs)
+        pending: dict[tuple[int, int], Any] = {}
+        token = _DEFERRED_DISPATCH.set(pending)
+        try:
+            return await _stock_other(qualified)(self, *args, **kwargs)
+        finally:
+            _DEFERRED_DISPATCH.reset(token)
+            dispatch = _stock_other(f"{_RUNTIME}:CollectionRuntimeCoordinator._dispatch_engine_changes")
+            for coordinator in pending.values():
+                dispatch(coordinator, None)
+
+    command.__name__ = qualified.rpartition(".")[2]
+    return command
+
+
+# --- W6: no outbox "gap" records where no change stream can exist --------------------------------------------
+
+
+def _new_operation_context(self: Any, **kwargs: Any) -> Any:
+    from mongoeco.core.operation_context import ChangePublicationPolicy
+
+    if kwargs.get("publication") is ChangePublicationPolicy.RECORD_GAP:
+        kwargs["publication"] = ChangePublicationPolicy.DISABLED
+    return _stock_other("mongoeco.api._async.collection:AsyncCollection._new_operation_context")(self, **kwargs)
+
+
+# --- W5: no validation whose result is discarded ---------------------------------------------------------------
+
+
+def _enforce_collection_document_validation(document: Any, *, options: Any = None, **kwargs: Any) -> None:
+    if (
+        isinstance(options, dict)
+        and isinstance(options.get("validator"), dict)
+        and options.get("validationAction") == "warn"
+        and options.get("validationLevel", "strict") in ("off", "strict", "moderate")
+    ):
+        return  # stock: compile, validate, then `if result.valid or validator.validation_action == "warn": return`
+    _stock_other(f"{_SEMANTIC_CORE}:enforce_collection_document_validation")(document, options=options, **kwargs)
+
+
+#: Replacements outside ``SQLiteEngine``: where each is installed -> (the stock function it replaces, replacement).
+#: The engine modules import the validation function by name, so it is replaced where they look it up.
+_OTHER_REPLACEMENTS: dict[str, tuple[str, Callable[..., Any]]] = {
+    f"{_RUNTIME}:CollectionRuntimeCoordinator._dispatch_engine_changes": (
+        f"{_RUNTIME}:CollectionRuntimeCoordinator._dispatch_engine_changes",
+        _dispatch_engine_changes,
+    ),
+    "mongoeco.api._async.collection:AsyncCollection._new_operation_context": (
+        "mongoeco.api._async.collection:AsyncCollection._new_operation_context",
+        _new_operation_context,
+    ),
+    **{
+        f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.{name}": (
+            f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.{name}",
+            _deferring(f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.{name}"),
+        )
+        for name in ("command_insert", "command_update", "command_delete")
+    },
+    **{
+        f"{module}:enforce_collection_document_validation": (
+            f"{_SEMANTIC_CORE}:enforce_collection_document_validation",
+            _enforce_collection_document_validation,
+        )
+        for module in ("mongoeco.engines.sqlite", "mongoeco.engines._sqlite_write_ops")
+    },
+}
+
+
+def _stock_other(qualified: str) -> Callable[..., Any]:
+    return _originals[qualified]
+
+
+def _owner_and_attr(qualified: str) -> tuple[Any, str]:
+    module_name, _, attr_path = qualified.partition(":")
+    owner: Any = importlib.import_module(module_name)
+    *path, attr = attr_path.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    return owner, attr
+
+
 # --- apply ------------------------------------------------------------------------------------------------
 
 _REPLACEMENTS: dict[str, Callable[..., Any]] = {
@@ -760,12 +900,29 @@ def apply() -> bool:
             ", ".join(changed),
         )
         return False
+    installed = {where: _owner_and_attr(where) for where in _OTHER_REPLACEMENTS}
+    odd = [
+        where
+        for where, (owner, attr) in installed.items()
+        if inspect.getattr_static(owner, attr) is not _resolve(_OTHER_REPLACEMENTS[where][0])
+    ]
+    if odd:
+        log.warning("mongoeco %s: %s is not the recorded function: NOT applied", mongoeco.__version__, ", ".join(odd))
+        return False
     engine = _engine_class()
     for name, replacement in _REPLACEMENTS.items():
         _originals[name] = getattr(engine, name)
         setattr(engine, name, replacement)
+    for where, (stock, replacement) in _OTHER_REPLACEMENTS.items():
+        owner, attr = installed[where]
+        _originals[stock] = _resolve(stock)
+        setattr(owner, attr, replacement)
     _applied = True
-    log.info("mongoeco %s: newsmon fast path applied (%s)", mongoeco.__version__, ", ".join(_REPLACEMENTS))
+    log.info(
+        "mongoeco %s: newsmon fast path applied (%s)",
+        mongoeco.__version__,
+        ", ".join([*_REPLACEMENTS, *_OTHER_REPLACEMENTS]),
+    )
     return True
 
 
@@ -777,6 +934,11 @@ def revert() -> None:
     engine = _engine_class()
     for name in _REPLACEMENTS:
         setattr(engine, name, _originals.pop(name))
+    for where, (stock, _replacement) in _OTHER_REPLACEMENTS.items():
+        owner, attr = _owner_and_attr(where)
+        setattr(owner, attr, _originals[stock])
+    for stock, _replacement in _OTHER_REPLACEMENTS.values():
+        _originals.pop(stock, None)
     _applied = False
 
 
