@@ -36,6 +36,24 @@ Writes
      stream resumed later knows it missed events. The wire server serves no change streams (``$changeStream``
      is refused: ``tests/test_mongoeco_fastpath.py`` checks it), so in this process no stream can be open or be
      resumed: such writes record nothing (``DISABLED``, mongoeco's own default policy for internal writes).
+  W7 **A thread hand-off per document.** Every engine call runs in mongoeco's thread pool and wakes the event
+     loop when it is done (executor submit, future chaining, the loop's self-pipe): for a one-document write
+     that costs about as much CPU as the write's SQLite work. Single-document writes (``_update_with_operation_sync``,
+     ``_insert_document_sync``, ``_delete_document_sync``) run inline on the event loop, in a copy of the
+     caller's context as stock does; writes take the engine's lock anyway, so they never ran in parallel.
+     Reads and everything else stay in the pool.
+  W8 **A SQLite transaction per document.** mongoeco commits each document of a bulk write on its own. Here a
+     wire ``insert``/``update``/``delete`` command opens one transaction (``BEGIN IMMEDIATE``), mongoeco's
+     per-document writes nest in it as savepoints (its own mechanism: a write error rolls back that document
+     only), and it commits before the reply is sent, so what is acknowledged is stored, as before. Other
+     writes (other clients' commands, index builds, ...) wait for that commit (an asyncio lock per engine), so
+     none is ever acknowledged inside another command's transaction; reads go on through mongoeco's dedicated
+     reader connections, which see committed data only. Inside a client session's transaction: stock.
+  W9 **Each value validated once per nesting level.** mongoeco's codec checks a document's values
+     (``validate_bson_value``, a walk over the whole subtree) at every nested dict while encoding it, so an
+     article's body paragraphs are walked three or four times per encoding, and every update is encoded twice
+     (the command's update document, then the stored document). Here an encoding walks the tree once with the
+     same checks and then skips the re-walk of a container it already checked.
   W5 **Validation whose verdict is discarded.** With ``validationAction: "warn"`` (newsmon's default) mongoeco
      compiles the collection's ``$jsonSchema`` and validates every written document, then ignores the result
      (it logs nothing). Here that work is skipped; ``"error"`` validators run as stock.
@@ -60,6 +78,8 @@ silently. Recompute the hashes with ``python -m crawler.store.mongoeco_fastpath`
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hashlib
 import importlib
 import inspect
@@ -71,7 +91,6 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Callable
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +159,18 @@ SOURCE_HASHES: dict[str, str] = {
     f"{_RUNTIME}:CollectionRuntimeCoordinator.should_publish_change_events": "c2b4e2670a0c5961",
     "mongoeco._change_streams.hub:ChangeStreamHub.should_publish_events": "d2d0104e57b0679b",
     "mongoeco.engines._sqlite_outbox:append_change": "c9fac60ab9dcd162",
+    # W7: wrapped; relied upon: the single-document write entry points
+    "mongoeco.engines.sqlite:SQLiteEngine._run_blocking": "4c5cf4df8e657add",
+    "mongoeco.engines.sqlite:SQLiteEngine.update_with_operation": "3b526cf5807b6ec4",
+    "mongoeco.engines.sqlite:SQLiteEngine._update_with_operation_sync": "8e7bf46c79a15369",
+    # W8: relied upon: per-document writes nest as savepoints in an open transaction; reads use reader connections
+    "mongoeco.engines._sqlite_session_runtime:SQLiteSessionRuntime.begin_write": "f8a2b892622fffd0",
+    "mongoeco.engines._sqlite_session_runtime:SQLiteSessionRuntime.commit_write": "1af79b01710bdbf6",
+    "mongoeco.engines._sqlite_session_runtime:SQLiteSessionRuntime.rollback_write": "bc65a518c49edba5",
+    "mongoeco.engines.sqlite:SQLiteEngine._can_use_dedicated_reader": "5231bc65482b5e6e",
+    # W9: wrapped (the codec's encode) and replaced (the validation it calls); the latter is copied
+    "mongoeco.core.codec:DocumentCodec.encode": "a89dded8864e7fbe",
+    "mongoeco.core.bson_scalars:validate_bson_value": "e3a0a558125ce40c",
     # W5: replaced (where the SQLite engine calls it); relied upon: how "warn" is compiled
     f"{_SEMANTIC_CORE}:enforce_collection_document_validation": "a8ad7b050a44ead7",
     "mongoeco.core.schema_validation:compile_collection_validator": "abc5e472668663c8",
@@ -760,9 +791,80 @@ def _build_scalar_sort_select_sql(
 
 # --- W4: one change delivery per wire write command --------------------------------------------------------
 
-_DEFERRED_DISPATCH: ContextVar[dict[tuple[int, int], Any] | None] = ContextVar(
+_DEFERRED_DISPATCH: contextvars.ContextVar[dict[tuple[int, int], Any] | None] = contextvars.ContextVar(
     "newsmon_deferred_dispatch", default=None
 )
+
+# --- W8: one SQLite transaction per wire write command -----------------------------------------------------------
+
+#: The write command the current task runs (its own engine calls pass the lock).
+_BATCH: contextvars.ContextVar[Any] = contextvars.ContextVar("newsmon_batch", default=None)
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+#: Engine calls that only read (through mongoeco's dedicated reader connections, which see committed data only):
+#: they need not wait for a write command. Every other call (a write, DDL, anything new) waits for its end.
+_READS = frozenset(
+    {
+        "_plan_find_semantics_sync",
+        "_get_document_sync",
+        "_count_matching_documents_sync",
+        "_list_indexes_sync",
+        "_index_information_sync",
+        "_list_search_indexes_sync",
+        "_search_documents_sync",
+        "_plan_search_documents_sync",
+        "_explain_search_documents_sync",
+        "_explain_query_plan_sync",
+        "_collect_search_metadata_pushdown_sync",
+        "_list_databases_sync",
+        "_list_collections_sync",
+        "_collection_options_sync",
+    }
+)
+
+
+def _write_lock(engine: Any) -> asyncio.Lock:
+    lock = _WRITE_LOCKS.get(engine)
+    if lock is None:
+        lock = _WRITE_LOCKS[engine] = asyncio.Lock()
+    return lock
+
+
+class _Batch:
+    """The transaction of one write command, opened at its first document write (after mongoeco has registered
+    its change consumer, which writes through another connection and would wait for this transaction)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.conn: sqlite3.Connection | None = None
+        self.began = False
+
+    def begin(self) -> None:
+        if self.began:
+            return
+        self.began = True
+        with self.engine._lock:
+            conn = self.engine._connection
+            if conn is None or conn.in_transaction or self.engine._transaction_owner_session_id is not None:
+                return  # a session transaction (or an unexpected state): stock, one transaction per document
+            conn.execute("BEGIN IMMEDIATE")
+            self.conn = conn
+
+    def end(self) -> None:
+        """Commit before the reply is sent, so an acknowledged write is stored as with stock mongoeco."""
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        with self.engine._lock:
+            if not conn.in_transaction:
+                return
+            try:
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+
+
+# --- W4 (continued) ----------------------------------------------------------------------------------------------
 
 
 def _dispatch_engine_changes(self: Any, operation_context: Any = None) -> None:
@@ -777,16 +879,26 @@ def _dispatch_engine_changes(self: Any, operation_context: Any = None) -> None:
 
 
 def _deferring(qualified: str) -> Callable[..., Any]:
-    """A write command that delivers its committed changes once, after its last document."""
+    """A write command written in one SQLite transaction (W8) that delivers its changes once, at its end (W4)."""
 
     async def command(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if _DEFERRED_DISPATCH.get() is not None:  # nested: the outer command delivers
+        if _DEFERRED_DISPATCH.get() is not None:  # nested: the outer command commits and delivers
             return await _stock_other(qualified)(self, *args, **kwargs)
+        engine = getattr(self._admin, "_engine", None)
+        batch = _Batch(engine) if isinstance(engine, _engine_class()) else None
         pending: dict[tuple[int, int], Any] = {}
         token = _DEFERRED_DISPATCH.set(pending)
+        batch_token = _BATCH.set(batch)
         try:
-            return await _stock_other(qualified)(self, *args, **kwargs)
+            if batch is None:
+                return await _stock_other(qualified)(self, *args, **kwargs)
+            async with _write_lock(engine):
+                try:
+                    return await _stock_other(qualified)(self, *args, **kwargs)
+                finally:
+                    batch.end()  # what the command wrote before an error is kept, as stock does
         finally:
+            _BATCH.reset(batch_token)
             _DEFERRED_DISPATCH.reset(token)
             dispatch = _stock_other(f"{_RUNTIME}:CollectionRuntimeCoordinator._dispatch_engine_changes")
             for coordinator in pending.values():
@@ -805,6 +917,83 @@ def _new_operation_context(self: Any, **kwargs: Any) -> Any:
     if kwargs.get("publication") is ChangePublicationPolicy.RECORD_GAP:
         kwargs["publication"] = ChangePublicationPolicy.DISABLED
     return _stock_other("mongoeco.api._async.collection:AsyncCollection._new_operation_context")(self, **kwargs)
+
+
+# --- W7: single-document writes without the thread hand-off ----------------------------------------------------
+
+_INLINE_WRITES = frozenset({"_update_with_operation_sync", "_insert_document_sync", "_delete_document_sync"})
+
+
+async def _run_blocking(self: Any, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    name = getattr(func, "__name__", "") if getattr(func, "__self__", None) is self else ""
+    batch = _BATCH.get()
+    if batch is not None and batch.engine is self:  # the write command's own calls
+        if name in _INLINE_WRITES:
+            batch.begin()
+        return await _call(self, name, func, *args, **kwargs)
+    if name in _READS:  # reads of committed data
+        return await _call(self, name, func, *args, **kwargs)
+    async with _write_lock(self):  # any other write waits until a running write command has committed (W8)
+        return await _call(self, name, func, *args, **kwargs)
+
+
+async def _call(self: Any, name: str, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    if name in _INLINE_WRITES:
+        return contextvars.copy_context().run(func, *args, **kwargs)
+    return await _stock("_run_blocking")(self, func, *args, **kwargs)
+
+
+# --- W9: each value of a document validated once per encoding ---------------------------------------------------
+
+_ENCODING: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("newsmon_encoding", default=None)
+_CODEC = "mongoeco.core.codec"
+_SCALARS = "mongoeco.core.bson_scalars"
+
+
+def _encode(data: Any) -> Any:
+    """``DocumentCodec.encode``, whose every nested dict re-validates its whole subtree: validated once here."""
+    if _ENCODING.get() is not None:
+        return _stock_other(f"{_CODEC}:DocumentCodec.encode")(data)
+    validated: set[int] = set()
+    _validate_recording(data, validated)
+    token = _ENCODING.set(validated)
+    try:
+        return _stock_other(f"{_CODEC}:DocumentCodec.encode")(data)
+    finally:
+        _ENCODING.reset(token)
+
+
+def _validate_recording(value: object, validated: set[int]) -> None:
+    """mongoeco's ``validate_bson_value`` (same checks, same order), noting the containers it went through."""
+    from mongoeco.core.bson_scalars import BsonDecimal128, _normalize_decimal128, wrap_bson_numeric
+
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, dict):
+            for key in current:
+                if not isinstance(key, str):
+                    raise TypeError("BSON document keys must be strings")
+            validated.add(id(current))
+            pending.extend(current.values())
+            continue
+        if isinstance(current, (list, tuple)):
+            validated.add(id(current))
+            pending.extend(current)
+            continue
+        if isinstance(current, (set, frozenset)):
+            raise TypeError("set values are not BSON-serializable")
+        wrapped = wrap_bson_numeric(current)
+        if isinstance(wrapped, BsonDecimal128):
+            _normalize_decimal128(wrapped.value)
+
+
+def _validate_bson_value(value: object) -> None:
+    """The codec's validation: a container already validated in this encoding (and alive since) is skipped."""
+    validated = _ENCODING.get()
+    if validated is not None and id(value) in validated:
+        return
+    _stock_other(f"{_SCALARS}:validate_bson_value")(value)
 
 
 # --- W5: no validation whose result is discarded ---------------------------------------------------------------
@@ -832,6 +1021,8 @@ _OTHER_REPLACEMENTS: dict[str, tuple[str, Callable[..., Any]]] = {
         "mongoeco.api._async.collection:AsyncCollection._new_operation_context",
         _new_operation_context,
     ),
+    f"{_CODEC}:DocumentCodec.encode": (f"{_CODEC}:DocumentCodec.encode", _encode),
+    f"{_CODEC}:validate_bson_value": (f"{_SCALARS}:validate_bson_value", _validate_bson_value),
     **{
         f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.{name}": (
             f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.{name}",
@@ -851,6 +1042,13 @@ _OTHER_REPLACEMENTS: dict[str, tuple[str, Callable[..., Any]]] = {
 
 def _stock_other(qualified: str) -> Callable[..., Any]:
     return _originals[qualified]
+
+
+_installed_raw: dict[str, Any] = {}
+
+
+def _unwrap(obj: Any) -> Any:
+    return obj.__func__ if isinstance(obj, staticmethod | classmethod) else obj
 
 
 def _owner_and_attr(qualified: str) -> tuple[Any, str]:
@@ -874,6 +1072,7 @@ _REPLACEMENTS: dict[str, Callable[..., Any]] = {
     "_sort_requires_python": _sort_requires_python,
     "_build_scalar_sort_select_sql": _build_scalar_sort_select_sql,
     "_create_index_sync": _create_index_sync,
+    "_run_blocking": _run_blocking,
 }
 
 
@@ -904,7 +1103,7 @@ def apply() -> bool:
     odd = [
         where
         for where, (owner, attr) in installed.items()
-        if inspect.getattr_static(owner, attr) is not _resolve(_OTHER_REPLACEMENTS[where][0])
+        if _unwrap(inspect.getattr_static(owner, attr)) is not _resolve(_OTHER_REPLACEMENTS[where][0])
     ]
     if odd:
         log.warning("mongoeco %s: %s is not the recorded function: NOT applied", mongoeco.__version__, ", ".join(odd))
@@ -915,8 +1114,9 @@ def apply() -> bool:
         setattr(engine, name, replacement)
     for where, (stock, replacement) in _OTHER_REPLACEMENTS.items():
         owner, attr = installed[where]
+        raw = _installed_raw[where] = inspect.getattr_static(owner, attr)
         _originals[stock] = _resolve(stock)
-        setattr(owner, attr, replacement)
+        setattr(owner, attr, staticmethod(replacement) if isinstance(raw, staticmethod) else replacement)
     _applied = True
     log.info(
         "mongoeco %s: newsmon fast path applied (%s)",
@@ -934,9 +1134,9 @@ def revert() -> None:
     engine = _engine_class()
     for name in _REPLACEMENTS:
         setattr(engine, name, _originals.pop(name))
-    for where, (stock, _replacement) in _OTHER_REPLACEMENTS.items():
+    for where in _OTHER_REPLACEMENTS:
         owner, attr = _owner_and_attr(where)
-        setattr(owner, attr, _originals[stock])
+        setattr(owner, attr, _installed_raw.pop(where))
     for stock, _replacement in _OTHER_REPLACEMENTS.values():
         _originals.pop(stock, None)
     _applied = False
