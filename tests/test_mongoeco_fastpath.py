@@ -314,6 +314,7 @@ def validated_writes(db: Database, rng: random.Random) -> list[object]:
                 for k in range(6)
             ]
             ops += [UpdateOne({"_id": f"u{k}"}, {"$set": {"n": rng.choice([2, "y"])}}, upsert=True) for k in range(4)]
+            ops.append(UpdateOne({"_id": "u0"}, {"$set": {"p": 1, rng.choice(["p.q", "pq", "q.p"]): 2}}))  # code 40?
             try:
                 result = coll.bulk_write(ops, ordered=False)
                 outcomes.append(("ok", result.upserted_ids, result.modified_count, result.inserted_count))

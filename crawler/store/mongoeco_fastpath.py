@@ -54,6 +54,11 @@ Writes
      article's body paragraphs are walked three or four times per encoding, and every update is encoded twice
      (the command's update document, then the stored document). Here an encoding walks the tree once with the
      same checks and then skips the re-walk of a container it already checked.
+  W10 **Work for a profiler that is off.** Every update deep-copies its whole update document for the
+     profiler's record, which is dropped when profiling is off (always, here): the copy is made only when the
+     profiler asks for it (mongoeco's own lazy ``command_factory``). And the check for conflicting update paths
+     (``a`` and ``a.b`` in one update) compares every pair of paths with two f-strings each: the same test
+     without building strings.
   W5 **Validation whose verdict is discarded.** With ``validationAction: "warn"`` (newsmon's default) mongoeco
      compiles the collection's ``$jsonSchema`` and validates every written document, then ignores the result
      (it logs nothing). Here that work is skipped; ``"error"`` validators run as stock.
@@ -171,6 +176,11 @@ SOURCE_HASHES: dict[str, str] = {
     # W9: wrapped (the codec's encode) and replaced (the validation it calls); the latter is copied
     "mongoeco.core.codec:DocumentCodec.encode": "a89dded8864e7fbe",
     "mongoeco.core.bson_scalars:validate_bson_value": "e3a0a558125ce40c",
+    # W10: replaced (copied with one change), and the profiler's lazy form relied upon
+    f"{_RUNTIME}:CollectionRuntimeCoordinator.engine_update_with_operation": "a4bef75cd33e8790",
+    f"{_RUNTIME}:CollectionRuntimeCoordinator.profile_operation": "e8ead71a4b882f09",
+    "mongoeco.api._async.collection:AsyncCollection._profile_operation": "e8f51f2b0098451c",
+    "mongoeco.core.operators:UpdateEngine._register_update_path": "2ba9c2dd34d6508f",
     # W5: replaced (where the SQLite engine calls it); relied upon: how "warn" is compiled
     f"{_SEMANTIC_CORE}:enforce_collection_document_validation": "a8ad7b050a44ead7",
     "mongoeco.core.schema_validation:compile_collection_validator": "abc5e472668663c8",
@@ -996,6 +1006,91 @@ def _validate_bson_value(value: object) -> None:
     _stock_other(f"{_SCALARS}:validate_bson_value")(value)
 
 
+# --- W10: no copy of each update for a profiler that is off; conflicting update paths found without f-strings ---
+
+
+async def _engine_update_with_operation(
+    self: Any,
+    operation: Any,
+    *,
+    upsert: bool = False,
+    upsert_seed: Any = None,
+    selector_filter: Any = None,
+    session: Any = None,
+    bypass_document_validation: bool = False,
+    replacement_document: Any = None,
+    publish_operation_type: str | None = None,
+) -> Any:
+    """mongoeco's ``CollectionRuntimeCoordinator.engine_update_with_operation`` with one change: the profiler's
+    record of a successful update (a deep copy of the whole update document, built for every write and dropped
+    when profiling is off, as it always is here) is built only if the profiler asks for it (``command_factory``,
+    mongoeco's own lazy form)."""
+    import time
+
+    from mongoeco.api._async._collection_runtime import deepcopy, error_message
+
+    self.ensure_operation_executable(operation)
+    self._prepare_engine_change_delivery(operation.context)
+    started_at = time.perf_counter_ns()
+
+    def command() -> dict[str, object]:
+        return {
+            "update": self._collection._collection_name,
+            "q": operation.filter_spec,
+            "u": deepcopy(operation.update_spec or {}),
+            "upsert": upsert,
+            "bypassDocumentValidation": bypass_document_validation,
+        }
+
+    try:
+        on_commit = lambda captured: (  # noqa: E731 - as in mongoeco
+            self._publish_captured_update_event(
+                captured, matched_operation_type=publish_operation_type, session=session
+            )
+            if publish_operation_type is not None
+            else None
+        )
+        result = await self._engine_spi.update_outcome(
+            self._collection._db_name,
+            self._collection._collection_name,
+            operation,
+            upsert=upsert,
+            upsert_seed=upsert_seed,
+            selector_filter=selector_filter,
+            operation_context=operation.context,
+            bypass_document_validation=bypass_document_validation,
+            replacement_document=replacement_document,
+            on_commit=(on_commit if publish_operation_type is not None else None),
+        )
+    except Exception as exc:
+        await self._collection._profile_operation(
+            op="update",
+            command=command(),
+            duration_ns=time.perf_counter_ns() - started_at,
+            errmsg=error_message(exc),
+        )
+        raise
+    self._dispatch_engine_changes(operation.context)
+    await self._collection._profile_operation(
+        op="update", command_factory=command, duration_ns=time.perf_counter_ns() - started_at
+    )
+    return result
+
+
+def _register_update_path(seen_paths: list[str], path: str) -> None:
+    """mongoeco's check (equal, or one a dotted prefix of the other), without two f-strings per pair."""
+    for seen in seen_paths:
+        if (
+            path == seen
+            or (path.startswith(seen) and path[len(seen) : len(seen) + 1] == ".")
+            or (seen.startswith(path) and seen[len(path) : len(path) + 1] == ".")
+        ):
+            from mongoeco.errors import OperationFailure
+
+            raise OperationFailure("conflicting update paths are not allowed", code=40)
+    seen_paths.append(path)
+
+
 # --- W5: no validation whose result is discarded ---------------------------------------------------------------
 
 
@@ -1022,6 +1117,14 @@ _OTHER_REPLACEMENTS: dict[str, tuple[str, Callable[..., Any]]] = {
         _new_operation_context,
     ),
     f"{_CODEC}:DocumentCodec.encode": (f"{_CODEC}:DocumentCodec.encode", _encode),
+    f"{_RUNTIME}:CollectionRuntimeCoordinator.engine_update_with_operation": (
+        f"{_RUNTIME}:CollectionRuntimeCoordinator.engine_update_with_operation",
+        _engine_update_with_operation,
+    ),
+    "mongoeco.core.operators:UpdateEngine._register_update_path": (
+        "mongoeco.core.operators:UpdateEngine._register_update_path",
+        _register_update_path,
+    ),
     f"{_CODEC}:validate_bson_value": (f"{_SCALARS}:validate_bson_value", _validate_bson_value),
     **{
         f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.{name}": (
