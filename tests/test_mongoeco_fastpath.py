@@ -51,6 +51,9 @@ def test_patched_mongoeco_source_is_unchanged() -> None:
     """
     assert mongoeco.__version__ == mongoeco_fastpath.SUPPORTED_VERSION
     assert mongoeco_fastpath.changed_sources() == []
+    from mongoeco.core.bson_scalars import INT64_MAX, INT64_MIN
+
+    assert mongoeco_fastpath._INT64 == (INT64_MIN, INT64_MAX)  # the range W9 accepts without mongoeco's check
 
 
 def test_refuses_another_mongoeco_version(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:

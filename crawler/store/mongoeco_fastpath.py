@@ -85,6 +85,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import datetime
 import hashlib
 import importlib
 import inspect
@@ -175,6 +176,7 @@ SOURCE_HASHES: dict[str, str] = {
     "mongoeco.engines.sqlite:SQLiteEngine._can_use_dedicated_reader": "5231bc65482b5e6e",
     # W9: wrapped (the codec's encode) and replaced (the validation it calls); the latter is copied
     "mongoeco.core.codec:DocumentCodec.encode": "a89dded8864e7fbe",
+    "mongoeco.core.bson_scalars:wrap_bson_numeric": "1a8174860f1ee84c",
     "mongoeco.core.bson_scalars:validate_bson_value": "e3a0a558125ce40c",
     # W10: replaced (copied with one change), and the profiler's lazy form relied upon
     f"{_RUNTIME}:CollectionRuntimeCoordinator.engine_update_with_operation": "a4bef75cd33e8790",
@@ -993,6 +995,8 @@ def _validate_recording(value: object, validated: set[int]) -> None:
             continue
         if isinstance(current, (set, frozenset)):
             raise TypeError("set values are not BSON-serializable")
+        if _valid_scalar(current):
+            continue
         wrapped = wrap_bson_numeric(current)
         if isinstance(wrapped, BsonDecimal128):
             _normalize_decimal128(wrapped.value)
@@ -1000,10 +1004,27 @@ def _validate_recording(value: object, validated: set[int]) -> None:
 
 def _validate_bson_value(value: object) -> None:
     """The codec's validation: a container already validated in this encoding (and alive since) is skipped."""
+    if _valid_scalar(value):
+        return
     validated = _ENCODING.get()
     if validated is not None and id(value) in validated:
         return
     _stock_other(f"{_SCALARS}:validate_bson_value")(value)
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _valid_scalar(value: object) -> bool:
+    """Values ``validate_bson_value`` accepts without a doubt: it would only build a wrapper and drop it."""
+    kind = type(value)
+    return (
+        value is None
+        or kind is str
+        or kind is bool
+        or kind is datetime.datetime
+        or (kind is int and _INT64[0] <= value <= _INT64[1])  # type: ignore[operator]
+    )
 
 
 # --- W10: no copy of each update for a profiler that is off; conflicting update paths found without f-strings ---
