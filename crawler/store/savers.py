@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
@@ -50,18 +50,22 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _bulk(db: Database, collection: str, ops: list[UpdateOne]) -> tuple[dict[int, dict[str, Any]], set[int]]:
-    """Unordered bulk write; returns write errors by op index and the indexes that upserted (inserted)."""
+def _bulk(
+    db: Database, collection: str, ops: list[UpdateOne] | list[InsertOne]
+) -> tuple[dict[int, dict[str, Any]], set[int]]:
+    """Unordered bulk write; returns write errors by op index and the indexes that inserted (an upsert that
+    inserted, or an insert without error)."""
     if not ops:
         return {}, set()
+    inserts = {k for k, op in enumerate(ops) if isinstance(op, InsertOne)}
     try:
         result = db[collection].bulk_write(ops, ordered=False)
-        return {}, set(result.upserted_ids)
+        return {}, set(result.upserted_ids) | inserts
     except BulkWriteError as exc:
         details = exc.details or {}
         errors = {e["index"]: e for e in details.get("writeErrors", [])}
         upserted = {u["index"] for u in details.get("upserted", [])}
-        return errors, upserted
+        return errors, upserted | (inserts - set(errors))
 
 
 class ArticleSaver:
@@ -91,7 +95,7 @@ class ArticleSaver:
             d["_id"]: d
             for d in db[schema.ARTICLES].find({"_id": {"$in": list(firsts)}}, {"version": 1, "content_hash": 1})
         }
-        version_ops: list[UpdateOne] = []
+        version_ops: list[InsertOne] = []
         version_docs: list[tuple[dict[str, Any], int]] = []
         article_ops: list[UpdateOne] = []
         article_docs: list[dict[str, Any]] = []
@@ -121,12 +125,10 @@ class ArticleSaver:
                 continue
             # After a lost race (or a crash between the two writes) the next free number is higher.
             number = max((cur or {}).get("version", 0) + 1, doc.get("_next_version", 0))
+            # An insert (a version never changes): a duplicate key means it is stored already, and
+            # _check_versions reads it back to tell a replay (same content) from a lost race.
             version_ops.append(
-                UpdateOne(
-                    {"_id": version_id(aid, number)},
-                    {"$setOnInsert": self._version_doc(doc, number, fetched_at)},
-                    upsert=True,
-                )
+                InsertOne({"_id": version_id(aid, number), **self._version_doc(doc, number, fetched_at)})
             )
             version_docs.append((doc, number))
             fields = {f: doc.get(f) for f in CONTENT_FIELDS}
@@ -229,8 +231,7 @@ class ArticleSaver:
                 if index not in upserted:
                     existing.append((doc, number))
             elif error.get("code") == DUPLICATE_KEY:
-                lost.add(doc["article_id"])
-                doc["_next_version"] = number + 1
+                existing.append((doc, number))  # stored already: this content (a replay) or another (a race)
             else:
                 refused.add(doc["article_id"])
                 result.rejected.append((doc, f"store: {error.get('errmsg', error)}"))
