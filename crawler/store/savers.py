@@ -93,7 +93,9 @@ class ArticleSaver:
                 firsts[doc["article_id"]] = doc
         current = {
             d["_id"]: d
-            for d in db[schema.ARTICLES].find({"_id": {"$in": list(firsts)}}, {"version": 1, "content_hash": 1})
+            for d in db[schema.ARTICLES].find(
+                {"_id": {"$in": list(firsts)}}, {"version": 1, "content_hash": 1, "url": 1, "urls": 1}
+            )
         }
         version_ops: list[InsertOne] = []
         version_docs: list[tuple[dict[str, Any], int]] = []
@@ -105,20 +107,15 @@ class ArticleSaver:
             urls = sorted({u for u in (doc["url"], doc.get("fetched_url")) if u})
             fetched_at = doc.get("fetched_at") or _now()
             if cur and cur.get("content_hash") == doc["content_hash"]:
-                article_ops.append(
-                    UpdateOne(
-                        {"_id": aid},
-                        _with_revisit(
-                            {
-                                "$set": {"url": doc["url"]},  # a moved article keeps its content, not its address
-                                "$max": {"last_fetched": fetched_at},
-                                "$addToSet": {"urls": {"$each": urls}},
-                            },
-                            doc,
-                            doc.get("next_visit"),
-                        ),
-                    )
-                )
+                # Only what changed: usually the fetch time and the next visit. An update of `$set`/`$max` alone
+                # is also one the embedded server compiles once and reuses (its update-plan cache).
+                update: dict[str, Any] = {"$max": {"last_fetched": fetched_at}}
+                if cur.get("url") != doc["url"]:
+                    update["$set"] = {"url": doc["url"]}  # a moved article keeps its content, not its address
+                new_urls = [u for u in urls if u not in (cur.get("urls") or ())]
+                if new_urls:
+                    update["$addToSet"] = {"urls": {"$each": new_urls}}
+                article_ops.append(UpdateOne({"_id": aid}, _with_revisit(update, doc, doc.get("next_visit"))))
                 article_docs.append(doc)
                 unchanged.append(doc)
                 result.count("unchanged")
