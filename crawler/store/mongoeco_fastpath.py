@@ -31,6 +31,9 @@ Writes
      SQLite commits), per document. Here the deliveries of one wire command are made once, when the command's
      last document is written: the same changes, in the same order, a few milliseconds later (a change stream
      is asynchronous anyway; newsmon's own feed is the ``changes`` collection).
+  W5 **Validation whose verdict is discarded.** With ``validationAction: "warn"`` (newsmon's default) mongoeco
+     compiles the collection's ``$jsonSchema`` and validates every written document, then ignores the result
+     (it logs nothing). Here that work is skipped; ``"error"`` validators run as stock.
   W6 **Change-stream bookkeeping nobody can read.** With no change stream open, mongoeco still records every
      written document in its outbox as a "gap" (the document serialised again, two rows inserted), so that a
      stream resumed later knows it missed events. The wire server serves no change streams (``$changeStream``
@@ -53,15 +56,13 @@ Writes
      (``validate_bson_value``, a walk over the whole subtree) at every nested dict while encoding it, so an
      article's body paragraphs are walked three or four times per encoding, and every update is encoded twice
      (the command's update document, then the stored document). Here an encoding walks the tree once with the
-     same checks and then skips the re-walk of a container it already checked.
+     same checks and then skips the re-walk of a container it already checked; plain scalars (str, bool,
+     None, datetime, an int in the int64 range), which mongoeco accepts by building a wrapper it drops, pass.
   W10 **Work for a profiler that is off.** Every update deep-copies its whole update document for the
      profiler's record, which is dropped when profiling is off (always, here): the copy is made only when the
      profiler asks for it (mongoeco's own lazy ``command_factory``). And the check for conflicting update paths
      (``a`` and ``a.b`` in one update) compares every pair of paths with two f-strings each: the same test
      without building strings.
-  W5 **Validation whose verdict is discarded.** With ``validationAction: "warn"`` (newsmon's default) mongoeco
-     compiles the collection's ``$jsonSchema`` and validates every written document, then ignores the result
-     (it logs nothing). Here that work is skipped; ``"error"`` validators run as stock.
 
 Reads (the consumers' queries and the store's ``$in`` of ``_id``s)
   R1 ``find({"_id": x})`` / ``{"_id": {"$in": [...]}}`` with ``str``/ObjectId values become primary-key
