@@ -108,20 +108,22 @@ class PeakRss:
         return [self.peak[p] for p in self.pids]
 
 
-def run_processes(commands: list[tuple[list[str], dict[str, str], Path]]) -> tuple[float, float, list[int]]:
-    """Start them together, wait; (wall seconds, CPU seconds of the children, peak RSS MB of each)."""
+def run_processes(commands: list[tuple[list[str], dict[str, str], Path]]) -> tuple[float, float, list[int], float]:
+    """Start them together, wait; (wall seconds, CPU seconds of the children, peak RSS MB of each, the monotonic
+    time the last one exited)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     processes = [subprocess.Popen(cmd, env=env, cwd=cwd) for cmd, env, cwd in commands]
     memory = PeakRss([p.pid for p in processes])
     codes = [p.wait(timeout=1800) for p in processes]
-    wall = time.monotonic() - start
+    ended = time.monotonic()
+    wall = ended - start
     peaks = memory.stop()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if any(codes):
         raise SystemExit(f"a crawl failed: exit codes {codes}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, peaks
+    return wall, cpu, peaks, ended
 
 
 def cpu_of(pid: int | None) -> float:
@@ -141,13 +143,15 @@ def measure(
     site.clear_requests()
     load_before = os.getloadavg()[0]
     server_cpu = {name: cpu_of(pid) for name, pid in servers.items()}
-    wall, cpu, peaks = run_processes(commands)
-    server_cpu = {name: round(cpu_of(pid) - server_cpu[name], 1) for name, pid in servers.items() if pid}
+    wall, cpu, peaks, ended = run_processes(commands)
+    server_cpu = {name: round(cpu_of(pid) - server_cpu[name], 2) for name, pid in servers.items() if pid}
     records = [r for r in site.requests if r.path != "/robots.txt"]
     counts = collections.Counter(r.path for r in records)
     fetched_ok = {r.path for r in records if r.status == 200}
     articles = {a.path for a in site.articles}
     crawl = max(r.at for r in records) - min(r.at for r in records)
+    article_paths = {a.path for a in site.articles}
+    article_pages = sum(1 for r in records if r.path in article_paths)
     result: dict[str, Any] = {
         "config": name,
         "processes": processes,
@@ -157,6 +161,10 @@ def measure(
         "wall_s": round(wall, 1),
         "cpu_s": round(cpu, 1),
         "pages_per_cpu_s": round(len(records) / cpu, 1) if cpu else None,
+        "cpu_ms_per_page": round(1000 * cpu / len(records), 2),
+        "cpu_ms_per_article_page": round(1000 * cpu / article_pages, 2) if article_pages else None,
+        # From the site's last answer to the crawl's exit, which waits for the store to write everything.
+        "tail_s": round(ended - max(r.at for r in records), 2),
         "server_cpu_s": server_cpu,
         "duplicates": sum(n - 1 for n in counts.values() if n > 1),
         "not_fetched": len(articles - fetched_ok),
@@ -168,6 +176,8 @@ def measure(
         stored = db.articles.count_documents({})
         result["stored"] = stored
         result["lost"] = len(articles - fetched_ok) + (len(articles) - stored)
+        if server_cpu.get("database") is not None and stored:
+            result["database_cpu_ms_per_article"] = round(1000 * server_cpu["database"] / stored, 2)
     print(json.dumps(result), flush=True)
     return result
 
@@ -285,6 +295,7 @@ def main() -> None:
 
     bare_rate = results[0]["pages_per_s"]
     single = next(r for r in results if r["config"] == "newsmon")
+    nostore = next(r for r in results if r["config"] == "newsmon, no store")
     report = {
         "command": " ".join(sys.argv),
         "articles": args.articles,
@@ -294,6 +305,7 @@ def main() -> None:
         "load_avg_at_start": load_at_start,
         "results": results,
         "newsmon_vs_bare": round(single["pages_per_s"] / bare_rate, 2),
+        "newsmon_vs_no_store": round(single["pages_per_s"] / nostore["pages_per_s"], 2),
         "goal": GOAL,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -309,6 +321,12 @@ def main() -> None:
             f"{r['duplicates']} | {r.get('lost', '-')} | {', '.join(map(str, r['peak_rss_mb']))} | "
             f"{r['load_before']} / {r['load_after']} |"
         )
+    print(
+        f"\nnewsmon, one process: {single.get('database_cpu_ms_per_article', '-')} ms of database server CPU per "
+        f"stored article, {single['cpu_ms_per_article_page']} ms of crawler CPU per article page "
+        f"({single['cpu_ms_per_page']} per page), {report['newsmon_vs_no_store']:.0%} of newsmon without the store, "
+        f"crawl exited {single['tail_s']} s after the last page"
+    )
     verdict = "met" if report["newsmon_vs_bare"] >= GOAL else "missed"
     print(
         f"\nnewsmon, one process: {report['newsmon_vs_bare']:.0%} of bare Scrapy's pages/s (goal {GOAL:.0%}: {verdict})"

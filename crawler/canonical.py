@@ -7,6 +7,7 @@ cannot know is which parameters and hosts are news-site noise, which is listed h
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -54,11 +55,13 @@ def _drop_tracking(query: str) -> str:
     return "&".join(kept)
 
 
+@lru_cache(maxsize=8192)
 def canonical_url(url: str) -> str:
     """The canonical form of `url`; idempotent: canonical_url(canonical_url(u)) == canonical_url(u).
 
     w3lib first (percent-encoding, dot segments, sorted query, no fragment), then the news-site rules on its
-    result, which only remove parts, so a second pass finds nothing left to change.
+    result, which only remove parts, so a second pass finds nothing left to change. Pure, so cached: a crawl
+    canonicalizes each article URL at discovery, at scheduling and again when it stores the article.
     """
     parts = urlsplit(canonicalize_url(url.strip()))
     scheme = (parts.scheme or "https").lower()

@@ -69,7 +69,12 @@ OPTIONS: tuple[Option, ...] = (
         0,
         "Port of the embedded server when newsmon starts it (0: a free port, recorded in the data dir).",
     ),
-    Option("NEWSMON_STORE_BATCH_SIZE", "NEWSMON_STORE_BATCH_SIZE", 200, "Items per bulk write."),
+    Option(
+        "NEWSMON_STORE_BATCH_SIZE",
+        "NEWSMON_STORE_BATCH_SIZE",
+        50,
+        "Items per bulk write (the store writes while the crawl runs instead of catching up after it).",
+    ),
     Option(
         "NEWSMON_ALERT_JSONL",
         "NEWSMON_ALERT_JSONL",

@@ -57,6 +57,34 @@ FURNITURE = re.compile(
 )
 """Blocks that are page furniture when an extractor let them through; removed, never counted as edits."""
 
+_FURNITURE_PHRASES = (
+    "ist ein angebot von ippen.media",
+    "das könnte sie auch interessieren",
+    "unsere news per mail",
+    "nach der registrierung erhalten sie eine e-mail",
+    "newsletter abonnieren",
+    "mehr zum thema",
+    "lesen sie auch:",
+    "auch interessant:",
+    "weitere artikel:",
+)
+"""A phrase each alternative of FURNITURE needs, lower-cased (tests/test_pipelines.py checks the two agree)."""
+_CASE_EXCEPTIONS = ("ı", "ſ", "İ")
+"""Characters that `re.IGNORECASE` matches to an ASCII letter but `str.lower()` does not turn into it."""
+
+
+def is_furniture(text: str) -> bool:
+    """`FURNITURE.search(text)`, without the regex for text that holds none of its phrases.
+
+    The case-insensitive alternation tries every alternative at every position (~40 µs per paragraph, about
+    0.6 ms per article); a lower-cased substring test answers the common "no" in a few µs. Text with one of the
+    few characters the two notions of case disagree on goes to the regex, so the answer is always the regex's.
+    """
+    lowered = text.lower()
+    if not any(c in text for c in _CASE_EXCEPTIONS) and not any(p in lowered for p in _FURNITURE_PHRASES):
+        return False
+    return FURNITURE.search(text) is not None
+
 
 def clean_text(text: str | None) -> str | None:
     """The stored form: NFC, no controls or bidi overrides, whitespace collapsed, None for empty. Typography is
@@ -95,7 +123,7 @@ def clean_blocks(blocks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     out = []
     for block in blocks or []:
         text = clean_text(block.get("text"))
-        if not text or FURNITURE.search(text):
+        if not text or is_furniture(text):
             continue
         out.append({**block, "text": text})
     return out

@@ -34,6 +34,9 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_TIMES = 2
+# Scrapy starts this many tasks per response to process its output (items and requests) in parallel; newsmon's
+# pipelines are synchronous (the store queues and returns), so 100 (the default) only cost ~100 tasks per page.
+CONCURRENT_ITEMS = 8
 
 # Scrapy 2.19 starts a code-executing remote-control server and the telnet console: newsmon needs neither.
 REMOTE_CONTROL_ENABLED = False

@@ -18,7 +18,7 @@ from bson.int64 import Int64
 from pymongo import ASCENDING, DESCENDING, InsertOne, MongoClient, ReturnDocument, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from crawler.store import mongoeco_fastpath
 from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
@@ -51,6 +51,9 @@ def test_patched_mongoeco_source_is_unchanged() -> None:
     """
     assert mongoeco.__version__ == mongoeco_fastpath.SUPPORTED_VERSION
     assert mongoeco_fastpath.changed_sources() == []
+    from mongoeco.core.bson_scalars import INT64_MAX, INT64_MIN
+
+    assert mongoeco_fastpath._INT64 == (INT64_MIN, INT64_MAX)  # the range W9 accepts without mongoeco's check
 
 
 def test_refuses_another_mongoeco_version(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
@@ -297,7 +300,38 @@ def workload(db: Database, rng: random.Random) -> list[object]:
         outcomes.append(sorted(d["_id"] for d in coll.find({"tags": "x"})))
         outcomes.append([d["_id"] for d in coll.find({"seq": {"$gt": 40}}).sort("seq", 1).limit(3)])
     outcomes.append(sorted(map(str, coll.find())))
+    outcomes += validated_writes(db, rng)
     return outcomes
+
+
+def validated_writes(db: Database, rng: random.Random) -> list[object]:
+    """Bulk inserts, updates and deletes into collections whose validator warns or refuses (code 121)."""
+    outcomes: list[object] = []
+    schema = {"$jsonSchema": {"bsonType": "object", "required": ["n"], "properties": {"n": {"bsonType": "int"}}}}
+    for action in ("warn", "error"):
+        db.create_collection(f"v_{action}", validator=schema, validationAction=action, validationLevel="moderate")
+        coll = db[f"v_{action}"]
+        for step in range(6):
+            ops: list[object] = [
+                InsertOne({"_id": f"i{step}{k}", "n": rng.choice([1, "x"])} if k % 3 else {"_id": f"i{step}{k}"})
+                for k in range(6)
+            ]
+            ops += [UpdateOne({"_id": f"u{k}"}, {"$set": {"n": rng.choice([2, "y"])}}, upsert=True) for k in range(4)]
+            ops.append(UpdateOne({"_id": "u0"}, {"$set": {"p": 1, rng.choice(["p.q", "pq", "q.p"]): 2}}))  # code 40?
+            try:
+                result = coll.bulk_write(ops, ordered=False)
+                outcomes.append(("ok", result.upserted_ids, result.modified_count, result.inserted_count))
+            except BulkWriteError as exc:
+                outcomes.append(("err", sorted((e["index"], e["code"]) for e in exc.details["writeErrors"])))
+            outcomes.append(coll.delete_many({"n": "x"}).deleted_count)
+        outcomes.append(sorted(map(str, coll.find())))
+    return outcomes
+
+
+def test_the_wire_server_serves_no_change_streams(db: Database) -> None:
+    """The fast path records no change-stream gaps (W6) because no stream can be opened over the wire."""
+    with pytest.raises(OperationFailure, match=r"\$changeStream"):
+        db.c.watch()
 
 
 def test_same_results_as_stock_mongoeco(tmp_path: Path) -> None:

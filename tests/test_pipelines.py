@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from crawler.canonical import canonical_url, origin, rebase
 from crawler.extract.ippen_listing import extract_teasers
 from crawler.fingerprint import content_hash
 from crawler.identity import article_id
-from crawler.items import ArticleItem, Block, RejectItem, TeaserItem
-from crawler.normalize import comparable, normalize_article
+from crawler.items import ArticleItem, Block, Image, RejectItem, TeaserItem
+from crawler.normalize import FURNITURE, comparable, is_furniture, normalize_article
 from crawler.pipelines.normalize import NormalizePipeline
 from crawler.pipelines.validate import ValidatePipeline
 from crawler.teasers import TeaserBook
@@ -127,6 +128,51 @@ def test_content_hash_ignores_typography_whitespace_and_fetch_facts():
 def test_a_naive_date_is_not_stored_as_a_time():
     doc = normalize_article(article(published=datetime(2022, 1, 17, 16, 3)).to_dict())
     assert doc["published"] is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Merkur.de ist ein Angebot von IPPEN.MEDIA.",
+        "DAS KÖNNTE SIE AUCH INTERESSIEREN",
+        "Unsere News per Mail: jetzt",
+        "Nach der Registrierung erhalten Sie eine E-Mail",
+        "Jetzt Newsletter abonnieren!",
+        "Mehr zum Thema:",
+        "Mehr zum Thema",
+        "Der Bericht. Mehr zum Thema: Ukraine",
+        "Lesen Sie auch: Kiew",
+        "Text. Lesen Sie auch: Kiew",
+        "auch interessant: X",
+        "Weitere Artikel: Y",
+        "Unſere News per Mail",  # long s: re.IGNORECASE matches it to "s", str.lower() does not
+        "Newsletter abonnıeren",  # dotless i
+        "İst ein Angebot von IPPEN.MEDIA",
+        "Kiew – Die Lage ist „ernst“.",
+        "Ein ganz gewöhnlicher Absatz über das Wetter in München.",
+    ],
+)
+def test_furniture_test_answers_as_the_regex(text: str) -> None:
+    assert is_furniture(text) == bool(FURNITURE.search(text))
+
+
+@given(st.text(alphabet=st.sampled_from("aeinrstımſİ ANSTIMEGHUzumthe:-.ö"), max_size=60))
+def test_furniture_test_answers_as_the_regex_on_any_text(text: str) -> None:
+    assert is_furniture(text) == bool(FURNITURE.search(text))
+
+
+def test_item_dicts_are_what_asdict_gives_with_their_own_lists():
+    item = article(
+        images=[Image(url="https://www.merkur.de/a.jpg", caption="c")], headline_variants={"og": "H"}, tags=["a"]
+    )
+    doc = item.to_dict()
+    assert doc == dataclasses.asdict(item)
+    assert doc["body"] is not item.body and doc["tags"] is not item.tags
+    assert doc["headline_variants"] is not item.headline_variants
+    doc["body"][0]["text"] = "changed"
+    assert item.body[0].text != "changed"
+    reject = RejectItem(url=ARTICLE, reason="r", item=doc)
+    assert reject.to_dict() == dataclasses.asdict(reject)
 
 
 def test_normalize_pipeline_returns_a_normalized_item_with_its_hash():

@@ -25,6 +25,45 @@ Writes
      or more conservative (after a delete "has an array" stays true, which only selects the general path);
      anything unusual (no recorded rows, rows of another collection) falls back to mongoeco's clearing.
 
+  W4 **Change delivery after every document.** After each document of a bulk ``update``/``insert``/``delete``
+     command, mongoeco delivers the committed changes of its transactional outbox to the client's change-stream
+     hub: a heartbeat thread started and joined, a lease taken and released and a checkpoint written (several
+     SQLite commits), per document. Here the deliveries of one wire command are made once, when the command's
+     last document is written: the same changes, in the same order, a few milliseconds later (a change stream
+     is asynchronous anyway; newsmon's own feed is the ``changes`` collection).
+  W5 **Validation whose verdict is discarded.** With ``validationAction: "warn"`` (newsmon's default) mongoeco
+     compiles the collection's ``$jsonSchema`` and validates every written document, then ignores the result
+     (it logs nothing). Here that work is skipped; ``"error"`` validators run as stock.
+  W6 **Change-stream bookkeeping nobody can read.** With no change stream open, mongoeco still records every
+     written document in its outbox as a "gap" (the document serialised again, two rows inserted), so that a
+     stream resumed later knows it missed events. The wire server serves no change streams (``$changeStream``
+     is refused: ``tests/test_mongoeco_fastpath.py`` checks it), so in this process no stream can be open or be
+     resumed: such writes record nothing (``DISABLED``, mongoeco's own default policy for internal writes).
+  W7 **A thread hand-off per document.** Every engine call runs in mongoeco's thread pool and wakes the event
+     loop when it is done (executor submit, future chaining, the loop's self-pipe): for a one-document write
+     that costs about as much CPU as the write's SQLite work. Single-document writes (``_update_with_operation_sync``,
+     ``_insert_document_sync``, ``_delete_document_sync``) run inline on the event loop, in a copy of the
+     caller's context as stock does; writes take the engine's lock anyway, so they never ran in parallel.
+     Reads and everything else stay in the pool.
+  W8 **A SQLite transaction per document.** mongoeco commits each document of a bulk write on its own. Here a
+     wire ``insert``/``update``/``delete`` command opens one transaction (``BEGIN IMMEDIATE``), mongoeco's
+     per-document writes nest in it as savepoints (its own mechanism: a write error rolls back that document
+     only), and it commits before the reply is sent, so what is acknowledged is stored, as before. Other
+     writes (other clients' commands, index builds, ...) wait for that commit (an asyncio lock per engine), so
+     none is ever acknowledged inside another command's transaction; reads go on through mongoeco's dedicated
+     reader connections, which see committed data only. Inside a client session's transaction: stock.
+  W9 **Each value validated once per nesting level.** mongoeco's codec checks a document's values
+     (``validate_bson_value``, a walk over the whole subtree) at every nested dict while encoding it, so an
+     article's body paragraphs are walked three or four times per encoding, and every update is encoded twice
+     (the command's update document, then the stored document). Here an encoding walks the tree once with the
+     same checks and then skips the re-walk of a container it already checked; plain scalars (str, bool,
+     None, datetime, an int in the int64 range), which mongoeco accepts by building a wrapper it drops, pass.
+  W10 **Work for a profiler that is off.** Every update deep-copies its whole update document for the
+     profiler's record, which is dropped when profiling is off (always, here): the copy is made only when the
+     profiler asks for it (mongoeco's own lazy ``command_factory``). And the check for conflicting update paths
+     (``a`` and ``a.b`` in one update) compares every pair of paths with two f-strings each: the same test
+     without building strings.
+
 Reads (the consumers' queries and the store's ``$in`` of ``_id``s)
   R1 ``find({"_id": x})`` / ``{"_id": {"$in": [...]}}`` with ``str``/ObjectId values become primary-key
      lookups (stock: a ``json_extract`` scan per value; an ``$in`` of ~500 values even fails in SQLite).
@@ -45,6 +84,9 @@ silently. Recompute the hashes with ``python -m crawler.store.mongoeco_fastpath`
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import datetime
 import hashlib
 import importlib
 import inspect
@@ -62,6 +104,10 @@ from typing import Any
 log = logging.getLogger("newsmon.mongoeco_fastpath")
 
 SUPPORTED_VERSION = "4.11.0"
+
+_RUNTIME = "mongoeco.api._async._collection_runtime"
+_WRITE_COMMANDS = "mongoeco.api._async._database_admin_write_commands"
+_SEMANTIC_CORE = "mongoeco.engines.semantic_core"
 
 #: sha256 (first 16 hex digits) of ``inspect.getsource`` of every mongoeco function this module replaces, wraps
 #: or whose behaviour it relies on, as of mongoeco 4.11.0.
@@ -107,6 +153,40 @@ SOURCE_HASHES: dict[str, str] = {
     "mongoeco.engines.sqlite:SQLiteEngine._field_has_scalar_or_array_element_type_mismatch_in_collection": (
         "3c71a6d5728f7c0a"
     ),
+    # W4: replaced or wrapped, and relied upon (one dispatch delivers everything committed so far)
+    f"{_RUNTIME}:CollectionRuntimeCoordinator._dispatch_engine_changes": "6684136d2c24ea16",
+    f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.command_insert": "0cf8f18e356f6ec8",
+    f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.command_update": "e9d6c61df4ce0fc6",
+    f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.command_delete": "e904c1f4fe500a58",
+    "mongoeco.engines.sqlite:SQLiteEngine.dispatch_committed_changes": "d132d0fa4ef6990b",
+    "mongoeco.engines.sqlite:SQLiteEngine._dispatch_committed_changes_serial": "41f823c470ede835",
+    # W6: wrapped; relied upon: a gap is recorded exactly when no stream listens
+    "mongoeco.api._async.collection:AsyncCollection._new_operation_context": "905b690fd36c79ee",
+    "mongoeco.api._async.collection:AsyncCollection._should_publish_change_events": "1bc3e8fca38015ac",
+    f"{_RUNTIME}:CollectionRuntimeCoordinator.should_publish_change_events": "c2b4e2670a0c5961",
+    "mongoeco._change_streams.hub:ChangeStreamHub.should_publish_events": "d2d0104e57b0679b",
+    "mongoeco.engines._sqlite_outbox:append_change": "c9fac60ab9dcd162",
+    # W7: wrapped; relied upon: the single-document write entry points
+    "mongoeco.engines.sqlite:SQLiteEngine._run_blocking": "4c5cf4df8e657add",
+    "mongoeco.engines.sqlite:SQLiteEngine.update_with_operation": "3b526cf5807b6ec4",
+    "mongoeco.engines.sqlite:SQLiteEngine._update_with_operation_sync": "8e7bf46c79a15369",
+    # W8: relied upon: per-document writes nest as savepoints in an open transaction; reads use reader connections
+    "mongoeco.engines._sqlite_session_runtime:SQLiteSessionRuntime.begin_write": "f8a2b892622fffd0",
+    "mongoeco.engines._sqlite_session_runtime:SQLiteSessionRuntime.commit_write": "1af79b01710bdbf6",
+    "mongoeco.engines._sqlite_session_runtime:SQLiteSessionRuntime.rollback_write": "bc65a518c49edba5",
+    "mongoeco.engines.sqlite:SQLiteEngine._can_use_dedicated_reader": "5231bc65482b5e6e",
+    # W9: wrapped (the codec's encode) and replaced (the validation it calls); the latter is copied
+    "mongoeco.core.codec:DocumentCodec.encode": "a89dded8864e7fbe",
+    "mongoeco.core.bson_scalars:wrap_bson_numeric": "1a8174860f1ee84c",
+    "mongoeco.core.bson_scalars:validate_bson_value": "e3a0a558125ce40c",
+    # W10: replaced (copied with one change), and the profiler's lazy form relied upon
+    f"{_RUNTIME}:CollectionRuntimeCoordinator.engine_update_with_operation": "a4bef75cd33e8790",
+    f"{_RUNTIME}:CollectionRuntimeCoordinator.profile_operation": "e8ead71a4b882f09",
+    "mongoeco.api._async.collection:AsyncCollection._profile_operation": "e8f51f2b0098451c",
+    "mongoeco.core.operators:UpdateEngine._register_update_path": "2ba9c2dd34d6508f",
+    # W5: replaced (where the SQLite engine calls it); relied upon: how "warn" is compiled
+    f"{_SEMANTIC_CORE}:enforce_collection_document_validation": "a8ad7b050a44ead7",
+    "mongoeco.core.schema_validation:compile_collection_validator": "abc5e472668663c8",
 }
 
 _originals: dict[str, Callable[..., Any]] = {}
@@ -146,7 +226,7 @@ def source_hash(qualified: str) -> str:
     obj = (
         _originals[name]
         if qualified.startswith("mongoeco.engines.sqlite:SQLiteEngine.") and name in _originals
-        else None
+        else _originals.get(qualified)
     )
     obj = obj or _resolve(qualified)
     return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
@@ -722,6 +802,389 @@ def _build_scalar_sort_select_sql(
     )
 
 
+# --- W4: one change delivery per wire write command --------------------------------------------------------
+
+_DEFERRED_DISPATCH: contextvars.ContextVar[dict[tuple[int, int], Any] | None] = contextvars.ContextVar(
+    "newsmon_deferred_dispatch", default=None
+)
+
+# --- W8: one SQLite transaction per wire write command -----------------------------------------------------------
+
+#: The write command the current task runs (its own engine calls pass the lock).
+_BATCH: contextvars.ContextVar[Any] = contextvars.ContextVar("newsmon_batch", default=None)
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+#: Engine calls that only read (through mongoeco's dedicated reader connections, which see committed data only):
+#: they need not wait for a write command. Every other call (a write, DDL, anything new) waits for its end.
+_READS = frozenset(
+    {
+        "_plan_find_semantics_sync",
+        "_get_document_sync",
+        "_count_matching_documents_sync",
+        "_list_indexes_sync",
+        "_index_information_sync",
+        "_list_search_indexes_sync",
+        "_search_documents_sync",
+        "_plan_search_documents_sync",
+        "_explain_search_documents_sync",
+        "_explain_query_plan_sync",
+        "_collect_search_metadata_pushdown_sync",
+        "_list_databases_sync",
+        "_list_collections_sync",
+        "_collection_options_sync",
+    }
+)
+
+
+def _write_lock(engine: Any) -> asyncio.Lock:
+    lock = _WRITE_LOCKS.get(engine)
+    if lock is None:
+        lock = _WRITE_LOCKS[engine] = asyncio.Lock()
+    return lock
+
+
+class _Batch:
+    """The transaction of one write command, opened at its first document write (after mongoeco has registered
+    its change consumer, which writes through another connection and would wait for this transaction)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.conn: sqlite3.Connection | None = None
+        self.began = False
+
+    def begin(self) -> None:
+        if self.began:
+            return
+        self.began = True
+        with self.engine._lock:
+            conn = self.engine._connection
+            if conn is None or conn.in_transaction or self.engine._transaction_owner_session_id is not None:
+                return  # a session transaction (or an unexpected state): stock, one transaction per document
+            conn.execute("BEGIN IMMEDIATE")
+            self.conn = conn
+
+    def end(self) -> None:
+        """Commit before the reply is sent, so an acknowledged write is stored as with stock mongoeco."""
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        with self.engine._lock:
+            if not conn.in_transaction:
+                return
+            try:
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+
+
+# --- W4 (continued) ----------------------------------------------------------------------------------------------
+
+
+def _dispatch_engine_changes(self: Any, operation_context: Any = None) -> None:
+    pending = _DEFERRED_DISPATCH.get()
+    session = getattr(operation_context, "session", None)
+    if pending is None or (session is not None and session.in_transaction):
+        _stock_other(f"{_RUNTIME}:CollectionRuntimeCoordinator._dispatch_engine_changes")(self, operation_context)
+        return
+    # One delivery per engine and hub hands over everything committed until then (the consumer's checkpoint
+    # moves to the outbox's newest sequence), so a later one covers this write too.
+    pending.setdefault((id(self._engine_spi), id(self._collection._change_hub)), self)
+
+
+def _deferring(qualified: str) -> Callable[..., Any]:
+    """A write command written in one SQLite transaction (W8) that delivers its changes once, at its end (W4)."""
+
+    async def command(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _DEFERRED_DISPATCH.get() is not None:  # nested: the outer command commits and delivers
+            return await _stock_other(qualified)(self, *args, **kwargs)
+        engine = getattr(self._admin, "_engine", None)
+        batch = _Batch(engine) if isinstance(engine, _engine_class()) else None
+        pending: dict[tuple[int, int], Any] = {}
+        token = _DEFERRED_DISPATCH.set(pending)
+        batch_token = _BATCH.set(batch)
+        try:
+            if batch is None:
+                return await _stock_other(qualified)(self, *args, **kwargs)
+            async with _write_lock(engine):
+                try:
+                    return await _stock_other(qualified)(self, *args, **kwargs)
+                finally:
+                    batch.end()  # what the command wrote before an error is kept, as stock does
+        finally:
+            _BATCH.reset(batch_token)
+            _DEFERRED_DISPATCH.reset(token)
+            dispatch = _stock_other(f"{_RUNTIME}:CollectionRuntimeCoordinator._dispatch_engine_changes")
+            for coordinator in pending.values():
+                dispatch(coordinator, None)
+
+    command.__name__ = qualified.rpartition(".")[2]
+    return command
+
+
+# --- W6: no outbox "gap" records where no change stream can exist --------------------------------------------
+
+
+def _new_operation_context(self: Any, **kwargs: Any) -> Any:
+    from mongoeco.core.operation_context import ChangePublicationPolicy
+
+    if kwargs.get("publication") is ChangePublicationPolicy.RECORD_GAP:
+        kwargs["publication"] = ChangePublicationPolicy.DISABLED
+    return _stock_other("mongoeco.api._async.collection:AsyncCollection._new_operation_context")(self, **kwargs)
+
+
+# --- W7: single-document writes without the thread hand-off ----------------------------------------------------
+
+_INLINE_WRITES = frozenset({"_update_with_operation_sync", "_insert_document_sync", "_delete_document_sync"})
+
+
+async def _run_blocking(self: Any, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    name = getattr(func, "__name__", "") if getattr(func, "__self__", None) is self else ""
+    batch = _BATCH.get()
+    if batch is not None and batch.engine is self:  # the write command's own calls
+        if name in _INLINE_WRITES:
+            batch.begin()
+        return await _call(self, name, func, *args, **kwargs)
+    if name in _READS:  # reads of committed data
+        return await _call(self, name, func, *args, **kwargs)
+    async with _write_lock(self):  # any other write waits until a running write command has committed (W8)
+        return await _call(self, name, func, *args, **kwargs)
+
+
+async def _call(self: Any, name: str, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    if name in _INLINE_WRITES:
+        return contextvars.copy_context().run(func, *args, **kwargs)
+    return await _stock("_run_blocking")(self, func, *args, **kwargs)
+
+
+# --- W9: each value of a document validated once per encoding ---------------------------------------------------
+
+_ENCODING: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("newsmon_encoding", default=None)
+_CODEC = "mongoeco.core.codec"
+_SCALARS = "mongoeco.core.bson_scalars"
+
+
+def _encode(data: Any) -> Any:
+    """``DocumentCodec.encode``, whose every nested dict re-validates its whole subtree: validated once here."""
+    if _ENCODING.get() is not None:
+        return _stock_other(f"{_CODEC}:DocumentCodec.encode")(data)
+    validated: set[int] = set()
+    _validate_recording(data, validated)
+    token = _ENCODING.set(validated)
+    try:
+        return _stock_other(f"{_CODEC}:DocumentCodec.encode")(data)
+    finally:
+        _ENCODING.reset(token)
+
+
+def _validate_recording(value: object, validated: set[int]) -> None:
+    """mongoeco's ``validate_bson_value`` (same checks, same order), noting the containers it went through."""
+    from mongoeco.core.bson_scalars import BsonDecimal128, _normalize_decimal128, wrap_bson_numeric
+
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, dict):
+            for key in current:
+                if not isinstance(key, str):
+                    raise TypeError("BSON document keys must be strings")
+            validated.add(id(current))
+            pending.extend(current.values())
+            continue
+        if isinstance(current, (list, tuple)):
+            validated.add(id(current))
+            pending.extend(current)
+            continue
+        if isinstance(current, (set, frozenset)):
+            raise TypeError("set values are not BSON-serializable")
+        if _valid_scalar(current):
+            continue
+        wrapped = wrap_bson_numeric(current)
+        if isinstance(wrapped, BsonDecimal128):
+            _normalize_decimal128(wrapped.value)
+
+
+def _validate_bson_value(value: object) -> None:
+    """The codec's validation: a container already validated in this encoding (and alive since) is skipped."""
+    if _valid_scalar(value):
+        return
+    validated = _ENCODING.get()
+    if validated is not None and id(value) in validated:
+        return
+    _stock_other(f"{_SCALARS}:validate_bson_value")(value)
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _valid_scalar(value: object) -> bool:
+    """Values ``validate_bson_value`` accepts without a doubt: it would only build a wrapper and drop it."""
+    kind = type(value)
+    return (
+        value is None
+        or kind is str
+        or kind is bool
+        or kind is datetime.datetime
+        or (kind is int and _INT64[0] <= value <= _INT64[1])  # type: ignore[operator]
+    )
+
+
+# --- W10: no copy of each update for a profiler that is off; conflicting update paths found without f-strings ---
+
+
+async def _engine_update_with_operation(
+    self: Any,
+    operation: Any,
+    *,
+    upsert: bool = False,
+    upsert_seed: Any = None,
+    selector_filter: Any = None,
+    session: Any = None,
+    bypass_document_validation: bool = False,
+    replacement_document: Any = None,
+    publish_operation_type: str | None = None,
+) -> Any:
+    """mongoeco's ``CollectionRuntimeCoordinator.engine_update_with_operation`` with one change: the profiler's
+    record of a successful update (a deep copy of the whole update document, built for every write and dropped
+    when profiling is off, as it always is here) is built only if the profiler asks for it (``command_factory``,
+    mongoeco's own lazy form)."""
+    import time
+
+    from mongoeco.api._async._collection_runtime import deepcopy, error_message
+
+    self.ensure_operation_executable(operation)
+    self._prepare_engine_change_delivery(operation.context)
+    started_at = time.perf_counter_ns()
+
+    def command() -> dict[str, object]:
+        return {
+            "update": self._collection._collection_name,
+            "q": operation.filter_spec,
+            "u": deepcopy(operation.update_spec or {}),
+            "upsert": upsert,
+            "bypassDocumentValidation": bypass_document_validation,
+        }
+
+    try:
+        on_commit = lambda captured: (  # noqa: E731 - as in mongoeco
+            self._publish_captured_update_event(
+                captured, matched_operation_type=publish_operation_type, session=session
+            )
+            if publish_operation_type is not None
+            else None
+        )
+        result = await self._engine_spi.update_outcome(
+            self._collection._db_name,
+            self._collection._collection_name,
+            operation,
+            upsert=upsert,
+            upsert_seed=upsert_seed,
+            selector_filter=selector_filter,
+            operation_context=operation.context,
+            bypass_document_validation=bypass_document_validation,
+            replacement_document=replacement_document,
+            on_commit=(on_commit if publish_operation_type is not None else None),
+        )
+    except Exception as exc:
+        await self._collection._profile_operation(
+            op="update",
+            command=command(),
+            duration_ns=time.perf_counter_ns() - started_at,
+            errmsg=error_message(exc),
+        )
+        raise
+    self._dispatch_engine_changes(operation.context)
+    await self._collection._profile_operation(
+        op="update", command_factory=command, duration_ns=time.perf_counter_ns() - started_at
+    )
+    return result
+
+
+def _register_update_path(seen_paths: list[str], path: str) -> None:
+    """mongoeco's check (equal, or one a dotted prefix of the other), without two f-strings per pair."""
+    for seen in seen_paths:
+        if (
+            path == seen
+            or (path.startswith(seen) and path[len(seen) : len(seen) + 1] == ".")
+            or (seen.startswith(path) and seen[len(path) : len(path) + 1] == ".")
+        ):
+            from mongoeco.errors import OperationFailure
+
+            raise OperationFailure("conflicting update paths are not allowed", code=40)
+    seen_paths.append(path)
+
+
+# --- W5: no validation whose result is discarded ---------------------------------------------------------------
+
+
+def _enforce_collection_document_validation(document: Any, *, options: Any = None, **kwargs: Any) -> None:
+    if (
+        isinstance(options, dict)
+        and isinstance(options.get("validator"), dict)
+        and options.get("validationAction") == "warn"
+        and options.get("validationLevel", "strict") in ("off", "strict", "moderate")
+    ):
+        return  # stock: compile, validate, then `if result.valid or validator.validation_action == "warn": return`
+    _stock_other(f"{_SEMANTIC_CORE}:enforce_collection_document_validation")(document, options=options, **kwargs)
+
+
+#: Replacements outside ``SQLiteEngine``: where each is installed -> (the stock function it replaces, replacement).
+#: The engine modules import the validation function by name, so it is replaced where they look it up.
+_OTHER_REPLACEMENTS: dict[str, tuple[str, Callable[..., Any]]] = {
+    f"{_RUNTIME}:CollectionRuntimeCoordinator._dispatch_engine_changes": (
+        f"{_RUNTIME}:CollectionRuntimeCoordinator._dispatch_engine_changes",
+        _dispatch_engine_changes,
+    ),
+    "mongoeco.api._async.collection:AsyncCollection._new_operation_context": (
+        "mongoeco.api._async.collection:AsyncCollection._new_operation_context",
+        _new_operation_context,
+    ),
+    f"{_CODEC}:DocumentCodec.encode": (f"{_CODEC}:DocumentCodec.encode", _encode),
+    f"{_RUNTIME}:CollectionRuntimeCoordinator.engine_update_with_operation": (
+        f"{_RUNTIME}:CollectionRuntimeCoordinator.engine_update_with_operation",
+        _engine_update_with_operation,
+    ),
+    "mongoeco.core.operators:UpdateEngine._register_update_path": (
+        "mongoeco.core.operators:UpdateEngine._register_update_path",
+        _register_update_path,
+    ),
+    f"{_CODEC}:validate_bson_value": (f"{_SCALARS}:validate_bson_value", _validate_bson_value),
+    **{
+        f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.{name}": (
+            f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.{name}",
+            _deferring(f"{_WRITE_COMMANDS}:DatabaseAdminWriteCommandService.{name}"),
+        )
+        for name in ("command_insert", "command_update", "command_delete")
+    },
+    **{
+        f"{module}:enforce_collection_document_validation": (
+            f"{_SEMANTIC_CORE}:enforce_collection_document_validation",
+            _enforce_collection_document_validation,
+        )
+        for module in ("mongoeco.engines.sqlite", "mongoeco.engines._sqlite_write_ops")
+    },
+}
+
+
+def _stock_other(qualified: str) -> Callable[..., Any]:
+    return _originals[qualified]
+
+
+_installed_raw: dict[str, Any] = {}
+
+
+def _unwrap(obj: Any) -> Any:
+    return obj.__func__ if isinstance(obj, staticmethod | classmethod) else obj
+
+
+def _owner_and_attr(qualified: str) -> tuple[Any, str]:
+    module_name, _, attr_path = qualified.partition(":")
+    owner: Any = importlib.import_module(module_name)
+    *path, attr = attr_path.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    return owner, attr
+
+
 # --- apply ------------------------------------------------------------------------------------------------
 
 _REPLACEMENTS: dict[str, Callable[..., Any]] = {
@@ -734,6 +1197,7 @@ _REPLACEMENTS: dict[str, Callable[..., Any]] = {
     "_sort_requires_python": _sort_requires_python,
     "_build_scalar_sort_select_sql": _build_scalar_sort_select_sql,
     "_create_index_sync": _create_index_sync,
+    "_run_blocking": _run_blocking,
 }
 
 
@@ -760,12 +1224,30 @@ def apply() -> bool:
             ", ".join(changed),
         )
         return False
+    installed = {where: _owner_and_attr(where) for where in _OTHER_REPLACEMENTS}
+    odd = [
+        where
+        for where, (owner, attr) in installed.items()
+        if _unwrap(inspect.getattr_static(owner, attr)) is not _resolve(_OTHER_REPLACEMENTS[where][0])
+    ]
+    if odd:
+        log.warning("mongoeco %s: %s is not the recorded function: NOT applied", mongoeco.__version__, ", ".join(odd))
+        return False
     engine = _engine_class()
     for name, replacement in _REPLACEMENTS.items():
         _originals[name] = getattr(engine, name)
         setattr(engine, name, replacement)
+    for where, (stock, replacement) in _OTHER_REPLACEMENTS.items():
+        owner, attr = installed[where]
+        raw = _installed_raw[where] = inspect.getattr_static(owner, attr)
+        _originals[stock] = _resolve(stock)
+        setattr(owner, attr, staticmethod(replacement) if isinstance(raw, staticmethod) else replacement)
     _applied = True
-    log.info("mongoeco %s: newsmon fast path applied (%s)", mongoeco.__version__, ", ".join(_REPLACEMENTS))
+    log.info(
+        "mongoeco %s: newsmon fast path applied (%s)",
+        mongoeco.__version__,
+        ", ".join([*_REPLACEMENTS, *_OTHER_REPLACEMENTS]),
+    )
     return True
 
 
@@ -777,6 +1259,11 @@ def revert() -> None:
     engine = _engine_class()
     for name in _REPLACEMENTS:
         setattr(engine, name, _originals.pop(name))
+    for where in _OTHER_REPLACEMENTS:
+        owner, attr = _owner_and_attr(where)
+        setattr(owner, attr, _installed_raw.pop(where))
+    for stock, _replacement in _OTHER_REPLACEMENTS.values():
+        _originals.pop(stock, None)
     _applied = False
 
 

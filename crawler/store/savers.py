@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
@@ -51,18 +51,22 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _bulk(db: Database, collection: str, ops: list[UpdateOne]) -> tuple[dict[int, dict[str, Any]], set[int]]:
-    """Unordered bulk write; returns write errors by op index and the indexes that upserted (inserted)."""
+def _bulk(
+    db: Database, collection: str, ops: list[UpdateOne] | list[InsertOne]
+) -> tuple[dict[int, dict[str, Any]], set[int]]:
+    """Unordered bulk write; returns write errors by op index and the indexes that inserted (an upsert that
+    inserted, or an insert without error)."""
     if not ops:
         return {}, set()
+    inserts = {k for k, op in enumerate(ops) if isinstance(op, InsertOne)}
     try:
         result = db[collection].bulk_write(ops, ordered=False)
-        return {}, set(result.upserted_ids)
+        return {}, set(result.upserted_ids) | inserts
     except BulkWriteError as exc:
         details = exc.details or {}
         errors = {e["index"]: e for e in details.get("writeErrors", [])}
         upserted = {u["index"] for u in details.get("upserted", [])}
-        return errors, upserted
+        return errors, upserted | (inserts - set(errors))
 
 
 class ArticleSaver:
@@ -91,10 +95,10 @@ class ArticleSaver:
         current = {
             d["_id"]: d
             for d in db[schema.ARTICLES].find(
-                {"_id": {"$in": list(firsts)}}, {"version": 1, "content_hash": 1, "extractor": 1}
+                {"_id": {"$in": list(firsts)}}, {"version": 1, "content_hash": 1, "extractor": 1, "url": 1, "urls": 1}
             )
         }
-        version_ops: list[UpdateOne] = []
+        version_ops: list[InsertOne] = []
         version_docs: list[tuple[dict[str, Any], int]] = []
         article_ops: list[UpdateOne] = []
         article_docs: list[dict[str, Any]] = []
@@ -104,25 +108,19 @@ class ArticleSaver:
             urls = sorted({u for u in (doc["url"], doc.get("fetched_url")) if u})
             fetched_at = doc.get("fetched_at") or _now()
             if cur and cur.get("content_hash") == doc["content_hash"]:
-                article_ops.append(
-                    UpdateOne(
-                        {"_id": aid},
-                        _with_revisit(
-                            {
-                                # a moved article keeps its content, not its address; the extractor that read
-                                # it is kept current, so a later edit is not taken for an upgrade (rebaseline)
-                                "$set": {
-                                    "url": doc["url"],
-                                    **({"extractor": doc["extractor"]} if doc.get("extractor") else {}),
-                                },
-                                "$max": {"last_fetched": fetched_at},
-                                "$addToSet": {"urls": {"$each": urls}},
-                            },
-                            doc,
-                            doc.get("next_visit"),
-                        ),
-                    )
-                )
+                # Only what changed: usually the fetch time and the next visit. An update of `$set`/`$max` alone
+                # is also one the embedded server compiles once and reuses (its update-plan cache).
+                update: dict[str, Any] = {"$max": {"last_fetched": fetched_at}}
+                changed = {"url": doc["url"]} if cur.get("url") != doc["url"] else {}  # moved: content stays
+                if doc.get("extractor") and cur.get("extractor") != doc["extractor"]:
+                    # the extractor that read it is kept current, so a later edit is not taken for an upgrade
+                    changed["extractor"] = doc["extractor"]
+                if changed:
+                    update["$set"] = changed
+                new_urls = [u for u in urls if u not in (cur.get("urls") or ())]
+                if new_urls:
+                    update["$addToSet"] = {"urls": {"$each": new_urls}}
+                article_ops.append(UpdateOne({"_id": aid}, _with_revisit(update, doc, doc.get("next_visit"))))
                 article_docs.append(doc)
                 unchanged.append(doc)
                 result.count("unchanged")
@@ -130,12 +128,10 @@ class ArticleSaver:
             # After a lost race (or a crash between the two writes) the next free number is higher.
             number = max((cur or {}).get("version", 0) + 1, doc.get("_next_version", 0))
             doc["rebaseline"] = rebaseline(cur, doc)
+            # An insert (a version never changes): a duplicate key means it is stored already, and
+            # _check_versions reads it back to tell a replay (same content) from a lost race.
             version_ops.append(
-                UpdateOne(
-                    {"_id": version_id(aid, number)},
-                    {"$setOnInsert": self._version_doc(doc, number, fetched_at)},
-                    upsert=True,
-                )
+                InsertOne({"_id": version_id(aid, number), **self._version_doc(doc, number, fetched_at)})
             )
             version_docs.append((doc, number))
             fields = {f: doc.get(f) for f in CONTENT_FIELDS}
@@ -241,8 +237,7 @@ class ArticleSaver:
                 if index not in upserted:
                     existing.append((doc, number))
             elif error.get("code") == DUPLICATE_KEY:
-                lost.add(doc["article_id"])
-                doc["_next_version"] = number + 1
+                existing.append((doc, number))  # stored already: this content (a replay) or another (a race)
             else:
                 refused.add(doc["article_id"])
                 result.rejected.append((doc, f"store: {error.get('errmsg', error)}"))

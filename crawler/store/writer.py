@@ -59,7 +59,7 @@ class BatchWriter:
         spool: Spool,
         *,
         uri: str | None = None,
-        batch_size: int = 200,
+        batch_size: int = 50,
         flush_seconds: float = 2.0,
         retries: int = 3,
         backoff: float = 1.0,
