@@ -211,4 +211,5 @@ def test_the_node_driver_reads_every_collection_as_pymongo_does(crawled):
     assert {"all:articles", "all:article_versions", "all:changes", "all:teasers", "all:counters"} <= set(wholes)
     assert max(len(v) for v in wholes.values()) > 2 * BATCH, "no collection needed two getMores"
     assert read["feed"] and read["per class"] and read["joined"] and len(read["versions"]) == 2
-    assert len(read["feed page"]) == 5 and read["headline edits"] >= 1 and read["sites"] == ["merkur.de"]
+    page = min(5, db.changes.count_documents({}) - 2)  # skip 2, limit 5
+    assert len(read["feed page"]) == page > 0 and read["headline edits"] >= 1 and read["sites"] == ["merkur.de"]
