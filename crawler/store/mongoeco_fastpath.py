@@ -101,6 +101,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from crawler.store.mongoeco_guard import changed, hash_source, print_hashes, resolve
+
 log = logging.getLogger("newsmon.mongoeco_fastpath")
 
 SUPPORTED_VERSION = "4.11.0"
@@ -210,16 +212,6 @@ def _engine_class() -> Any:
     return SQLiteEngine
 
 
-def _resolve(qualified: str) -> Any:
-    module_name, _, attr_path = qualified.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in attr_path.split("."):
-        obj = inspect.getattr_static(obj, part) if isinstance(obj, type) else getattr(obj, part)
-    if isinstance(obj, staticmethod | classmethod):
-        obj = obj.__func__
-    return obj
-
-
 def source_hash(qualified: str) -> str:
     """Hash of the *stock* source of a recorded function (the original one, also while patched)."""
     name = qualified.rpartition(".")[2]
@@ -228,13 +220,12 @@ def source_hash(qualified: str) -> str:
         if qualified.startswith("mongoeco.engines.sqlite:SQLiteEngine.") and name in _originals
         else _originals.get(qualified)
     )
-    obj = obj or _resolve(qualified)
-    return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
+    return hash_source(obj or resolve(qualified))
 
 
 def changed_sources() -> list[str]:
     """Recorded functions whose source differs from what this override was written against."""
-    return [name for name, expected in SOURCE_HASHES.items() if source_hash(name) != expected]
+    return changed(SOURCE_HASHES, source_hash)
 
 
 def is_applied() -> bool:
@@ -1228,7 +1219,7 @@ def apply() -> bool:
     odd = [
         where
         for where, (owner, attr) in installed.items()
-        if _unwrap(inspect.getattr_static(owner, attr)) is not _resolve(_OTHER_REPLACEMENTS[where][0])
+        if _unwrap(inspect.getattr_static(owner, attr)) is not resolve(_OTHER_REPLACEMENTS[where][0])
     ]
     if odd:
         log.warning("mongoeco %s: %s is not the recorded function: NOT applied", mongoeco.__version__, ", ".join(odd))
@@ -1240,7 +1231,7 @@ def apply() -> bool:
     for where, (stock, replacement) in _OTHER_REPLACEMENTS.items():
         owner, attr = installed[where]
         raw = _installed_raw[where] = inspect.getattr_static(owner, attr)
-        _originals[stock] = _resolve(stock)
+        _originals[stock] = resolve(stock)
         setattr(owner, attr, staticmethod(replacement) if isinstance(raw, staticmethod) else replacement)
     _applied = True
     log.info(
@@ -1268,5 +1259,4 @@ def revert() -> None:
 
 
 if __name__ == "__main__":
-    for qualified in SOURCE_HASHES:
-        print(f'    "{qualified}": "{source_hash(qualified)}",')
+    print_hashes(SOURCE_HASHES, source_hash)

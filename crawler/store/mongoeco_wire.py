@@ -28,12 +28,12 @@ reviewed, refused or dropped on its own.
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib
 import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
+
+from crawler.store.mongoeco_guard import changed, hash_source, print_hashes, resolve
 
 log = logging.getLogger("newsmon.mongoeco_wire")
 
@@ -62,23 +62,14 @@ _originals: dict[str, Callable[..., Any]] = {}
 _applied = False
 
 
-def _resolve(qualified: str) -> Any:
-    module_name, _, path = qualified.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in path.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
 def source_hash(qualified: str) -> str:
     """Hash of the *stock* source of a recorded function (the original one, also while wrapped)."""
-    obj = _originals.get(qualified) or _resolve(qualified)
-    return hashlib.sha256(inspect.getsource(inspect.unwrap(obj)).encode()).hexdigest()[:16]
+    return hash_source(inspect.unwrap(_originals.get(qualified) or resolve(qualified)))
 
 
 def changed_sources() -> list[str]:
     """Recorded functions whose source differs from what this override was written against."""
-    return [name for name, expected in SOURCE_HASHES.items() if source_hash(name) != expected]
+    return changed(SOURCE_HASHES, source_hash)
 
 
 def is_applied() -> bool:
@@ -203,5 +194,4 @@ def revert() -> None:
 
 
 if __name__ == "__main__":
-    for qualified in SOURCE_HASHES:
-        print(f'    "{qualified}": "{source_hash(qualified)}",')
+    print_hashes(SOURCE_HASHES, source_hash)
