@@ -64,3 +64,27 @@ def test_nested_matches_and_descendant_chains_in_document_order() -> None:
     assert [e.tag for e in index.select(ClassSelector(".x"), root)] == ["ol", "div", "p"]
     div = root.find(".//div")
     assert [e.tag for e in index.select(ClassSelector(".x, a"), div)] == ["div", "p"], "the scope itself is included"
+
+
+def test_listing_selectors_match_lxml_within_every_container_and_teaser(fixtures_dir: Path) -> None:
+    """The per-teaser and per-container lookups of the listing extractor (a bisected slice of each class's
+    positions): every scope that is a container, a teaser or one of their descendants, on every listing page."""
+    from crawler.extract import ippen_listing
+
+    selectors = [v for v in vars(ippen_listing).values() if isinstance(v, ClassSelector)]
+    site = LocalSite(n_articles=6, seed=3)
+    listings = [
+        path.read_text(encoding="utf-8", errors="replace") for path in (fixtures_dir / "listings").glob("*.html")
+    ]
+    listings += [site.respond(path).body.decode("utf-8") for path in ["/", "/politik/"]]
+    compared = 0
+    for html in listings:
+        root = parse_html(html)
+        index = ClassIndex(root)
+        blocks = CSSSelector(".id-Container, .id-Teaser-el")(root)
+        scopes = [*blocks, *(d for block in blocks[:20] for d in block.iterdescendants() if isinstance(d.tag, str))]
+        for scope in scopes:
+            for selector in selectors:
+                assert index.select(selector, scope) == CSSSelector(selector.css)(scope), (selector, scope.tag)
+                compared += 1
+    assert len(selectors) >= 8 and compared > 1000, "the listing pages were read"

@@ -123,9 +123,17 @@ def test_strip_site_suffix(title: str, names: list[str], want: str) -> None:
     ("headline", "kicker", "want"),
     [
         ("Ukraine-Krieg: Die Lage am Morgen", "Ukraine-Krieg", "Die Lage am Morgen"),
-        ("Ukraine-Krieg Die Lage am Morgen", "Ukraine-Krieg:", "Die Lage am Morgen"),
+        ("Ukraine-Krieg - Die Lage am Morgen", "Ukraine-Krieg:", "Die Lage am Morgen"),
+        ("Ukraine-Krieg | Die Lage am Morgen", "Ukraine-Krieg", "Die Lage am Morgen"),
         ("Die Lage am Morgen", "Ukraine-Krieg", "Die Lage am Morgen"),
         ("Ukraine-Krieg", "Ukraine-Krieg", "Ukraine-Krieg"),  # nothing would be left
+        # no separator: the headline opens with the kicker's words and is kept whole
+        ("Ukraine-Krieg Die Lage am Morgen", "Ukraine-Krieg:", "Ukraine-Krieg Die Lage am Morgen"),
+        ("Deutsche Bank nominiert Aufsichtsratschef", "Deutsche Bank", "Deutsche Bank nominiert Aufsichtsratschef"),
+        ("Deutsche Bank-Chef: Sewing bleibt", "Deutsche Bank", "Deutsche Bank-Chef: Sewing bleibt"),
+        # a kicker glued inside a word is never cut, separator or not
+        ("Feuerwehrleute sollen später in Pension", "Feuer", "Feuerwehrleute sollen später in Pension"),
+        ("Feuerwehr: Einsatz am Morgen", "Feuer", "Feuerwehr: Einsatz am Morgen"),
     ],
 )
 def test_headline_apart(headline: str, kicker: str, want: str) -> None:
@@ -150,6 +158,68 @@ def test_ippen_kicker_inside_the_headline_element_is_kept_apart() -> None:
     a = ippen.extract_article(html, "https://www.merkur.de/a-91234567.html", "merkur.de")
     assert (a.kicker, a.headline) == ("Droht die Eskalation?", "Minister reist nach Kiew")
     assert a.extractor == "ippen/2023"
+
+
+@pytest.mark.parametrize(
+    ("kicker", "headline"),
+    [
+        ("Deutsche Bank", "Deutsche Bank nominiert Aufsichtsratschef für zweite Amtszeit"),  # the kicker's words
+        ("Feuer", "Feuerwehrleute sollen später in Pension"),  # the kicker glued inside a word
+        ("Wahl", "Wahl: Die Stimmen sind gezählt"),  # no kicker element inside the headline: all of it is the headline
+    ],
+)
+def test_a_headline_element_without_a_kicker_inside_is_kept_whole(kicker: str, headline: str) -> None:
+    """The kicker above the headline element never cuts the headline's text, in IPPEN and in generic markup;
+    JSON-LD glues the kicker with a separator and is not what is read while the visible headline is there."""
+    head = f'<script type="application/ld+json">{{"@type":"NewsArticle","headline":"{kicker}: {headline}"}}</script>'
+    html = _page(
+        f"<article class=idjs-Story><p class=id-StoryElement-kicker>{kicker}</p>"
+        f"<h1 class=id-StoryElement-headline>{headline}</h1>" + PARAGRAPHS + "</article>",
+        head,
+    )
+    a = ippen.extract_article(html, "https://www.merkur.de/a-91234567.html", "merkur.de")
+    assert (a.kicker, a.headline) == (kicker, headline)
+    html = _page(
+        f"<article><p class=kicker>{kicker}</p><h1>{headline}</h1>"
+        + "".join(f"<p>Absatz {i} des Artikels mit genug Text für einen Absatz im Text.</p>" for i in range(4))
+        + "</article>",
+        head,
+    )
+    a = generic.extract_article(html, "https://www.beispielblatt.de/a")
+    assert (a.kicker, a.headline) == (kicker, headline)
+
+
+def test_a_kicker_element_inside_the_headline_is_parted_by_markup_not_by_its_text() -> None:
+    """The kicker's text differs from how the headline's text opens (`Feuer` before `Feuerwehrleute`): the
+    kicker element is left out, the headline's words are not cut."""
+    html = _page(
+        "<article class=idjs-Story><h1 class=id-StoryElement-headline><span class=id-StoryElement-kicker>Feuer</span>"
+        "Feuerwehrleute sollen später in Pension</h1>" + PARAGRAPHS + "</article>"
+    )
+    a = ippen.extract_article(html, "https://www.merkur.de/a-91234567.html", "merkur.de")
+    assert (a.kicker, a.headline) == ("Feuer", "Feuerwehrleute sollen später in Pension")
+    html = _page(
+        "<article><h1><span class=kicker>Deutsche Bank</span> Deutsche Bank nominiert Aufsichtsratschef</h1>"
+        + "".join(f"<p>Absatz {i} des Artikels mit genug Text für einen Absatz im Text.</p>" for i in range(4))
+        + "</article>"
+    )
+    a = generic.extract_article(html, "https://www.beispielblatt.de/a")
+    assert (a.kicker, a.headline) == ("Deutsche Bank", "Deutsche Bank nominiert Aufsichtsratschef")
+
+
+def test_a_text_only_headline_loses_only_a_kicker_followed_by_a_separator() -> None:
+    """Without a visible headline element, JSON-LD's `Kicker: Headline` is parted; `Kicker Headline...` is not."""
+    for ld, want in [
+        ("Deutsche Bank: Sewing bleibt", "Sewing bleibt"),
+        ("Deutsche Bank nominiert Aufsichtsratschef", "Deutsche Bank nominiert Aufsichtsratschef"),
+    ]:
+        head = f'<script type="application/ld+json">{{"@type":"NewsArticle","headline":"{ld}"}}</script>'
+        html = _page(
+            "<article class=idjs-Story><p class=id-StoryElement-kicker>Deutsche Bank</p>" + PARAGRAPHS + "</article>",
+            head,
+        )
+        a = ippen.extract_article(html, "https://www.merkur.de/a-91234567.html", "merkur.de")
+        assert (a.kicker, a.headline) == ("Deutsche Bank", want)
 
 
 def test_ippen_selectors_are_tried_in_order_of_preference_not_document_order() -> None:

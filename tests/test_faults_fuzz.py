@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.faults import extractors, fixture_pages, mutate
-from crawler.extract.common import ExtractionError
+from crawler.extract.common import ExtractionError, join_url
 
 HANG_SECONDS = 20.0
 """Not a speed assertion (the bench measures speed): a page that takes this long is stuck, on any machine."""
@@ -47,3 +47,29 @@ def test_pathological_pages(junk: str) -> None:
         for run in EXTRACTORS.values():
             with contextlib.suppress(ExtractionError):
                 run(page, "https://www.merkur.de/welt/a-91234567.html")
+
+
+HOSTILE_URL = "http://[CDATA[<script>\ufffd]/a-91234568.html"
+"""From a fuzzed page (hypothesis seed 109921): a bracketed host that is no IP address; `urljoin` raises on it."""
+
+
+def test_a_hostile_url_is_a_skipped_link_not_a_crash() -> None:
+    assert join_url("https://www.merkur.de/", HOSTILE_URL) is None
+    assert join_url("https://www.merkur.de/welt/", "b-91234569.html") == "https://www.merkur.de/welt/b-91234569.html"
+    good = "https://www.merkur.de/welt/b-91234569.html"
+    html = (
+        f'<html><head><link rel=canonical href="{HOSTILE_URL}"><meta property=og:image content="{HOSTILE_URL}">'
+        '</head><body><div class="id-Container">'
+        f'<div class="id-Teaser-el"><a class="id-LinkOverlay-link" href="{HOSTILE_URL}">Feindlich</a></div>'
+        f'<div class="id-Teaser-el"><a class="id-LinkOverlay-link" href="{good}">Ein guter Artikel</a></div></div>'
+        f'<article><h1>Ein Titel</h1><figure><img src="{HOSTILE_URL}"></figure>'
+        + "".join(f"<p>Absatz {i} des Artikels mit genug Text für einen Absatz im Text.</p>" for i in range(4))
+        + "</article></body></html>"
+    )
+    url = "https://www.merkur.de/welt/a-91234567.html"
+    for extractor in ("ippen_listing", "link_listing"):
+        assert [t.url for t in EXTRACTORS[extractor](html, url)] == [good], extractor
+    for extractor in ("ippen", "generic"):
+        with contextlib.suppress(ExtractionError):
+            article = EXTRACTORS[extractor](html, url)
+            assert article.url == url and not article.images, extractor

@@ -17,6 +17,7 @@ in document order the outer `.headline` (which may hold a kicker beside the text
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -59,13 +60,17 @@ class ClassIndex:
         self.by_class: dict[str, list[HtmlElement]] = defaultdict(list)
         self.by_tag: dict[str, list[HtmlElement]] = defaultdict(list)
         self._ends: dict[HtmlElement, int] = {}
+        self._class_positions: dict[str, list[int]] = defaultdict(list)
+        self._tag_positions: dict[str, list[int]] = defaultdict(list)
         for position, el in enumerate(e for e in root.iter() if isinstance(e.tag, str)):
             self.position[el] = position
             self.by_tag[el.tag].append(el)
+            self._tag_positions[el.tag].append(position)
             classes = el.get("class")
             if classes:
                 for token in dict.fromkeys(classes.split()):
                     self.by_class[token].append(el)
+                    self._class_positions[token].append(position)
 
     def select(self, selector: ClassSelector, within: HtmlElement) -> list[HtmlElement]:
         """What `CSSSelector(selector.css)(within)` returns: matches in `within`'s subtree (itself included)."""
@@ -84,14 +89,21 @@ class ClassIndex:
         return list(found)
 
     def _matches(self, alt: _Alternative, within: HtmlElement) -> dict[HtmlElement, int]:
-        """One alternative's matches in `within`'s subtree, with their positions."""
+        """One alternative's matches in `within`'s subtree, with their positions.
+
+        A subtree is a contiguous run of positions, and each class's (or tag's) elements are kept in document
+        order, so the candidates inside it are one slice found by bisection: O(log n + k) per lookup, not a scan of
+        every element of the class in the page (a listing asks once per teaser: that scan made it quadratic).
+        """
         start = self.position[within]
         end = self._end(within)
         found: dict[HtmlElement, int] = {}
-        candidates = self.by_class.get(alt.cls, ()) if alt.cls else self.by_tag.get(alt.tag or "", ())
-        for el in candidates:
-            position = self.position[el]
-            if not start <= position <= end or (alt.tag and el.tag != alt.tag):
+        key = alt.cls or alt.tag or ""
+        elements = self.by_class.get(key, []) if alt.cls else self.by_tag.get(key, [])
+        positions = self._class_positions.get(key, []) if alt.cls else self._tag_positions.get(key, [])
+        low, high = bisect_left(positions, start), bisect_right(positions, end)
+        for el, position in zip(elements[low:high], positions[low:high], strict=True):
+            if alt.tag and el.tag != alt.tag:
                 continue
             if not alt.descendants:
                 found[el] = position

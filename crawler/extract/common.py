@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import lxml.etree
@@ -665,16 +666,25 @@ def clean_headline(headline: str | None) -> str | None:
     return clean(_LEADING_SEPARATOR.sub("", headline)) or headline
 
 
-def headline_apart(headline: str, kicker: str | None) -> str:
-    """The headline without its kicker where a page glues them (`Kicker: Headline`, `Kicker Headline`)."""
-    if not kicker:
+_KICKER_SEPARATOR = r"(?::\s+|\s+[|–—-]\s+)"
+"""What parts a kicker from its headline in a text-only source: `Kicker: Headline`, `Kicker - Headline`, `Kicker |
+Headline` (en and em dash too)."""
+
+
+def headline_apart(headline: str | None, kicker: str | None) -> str | None:
+    """A text-only headline (JSON-LD, og:title) without the kicker glued before it: `Ukraine-Krieg: Die Lage`.
+
+    Only an exact kicker followed by a separator is parted off. Honest headlines often open with the kicker's
+    words (kicker `Deutsche Bank`, headline `Deutsche Bank nominiert ...`), and a kicker never ends inside a word
+    (`Feuer` in `Feuerwehrleute`); both stay whole. A visible headline element is parted by its markup instead
+    (the kicker element inside it, `crawler.extract.headline_parts.text_without`), never by text.
+    """
+    if not headline or not kicker:
         return headline
-    k = kicker.rstrip(" :").casefold()
-    if headline.casefold().startswith(k) and len(headline) > len(k) + 3:
-        rest = clean(headline[len(k) :].lstrip(" :–—-|"))
-        if rest:
-            return rest
-    return headline
+    k = kicker.strip().rstrip(" :")
+    match = re.match(re.escape(k) + _KICKER_SEPARATOR, headline) if k else None
+    rest = clean(headline[match.end() :]) if match else None
+    return rest if rest and len(rest) > 3 else headline
 
 
 _DATELINE = re.compile(r"^([A-ZÄÖÜ][\w.'’()/ -]{1,50}?)\s(?:[–—-]|\(dpa\)\s?[–—-]?)\s")
@@ -692,6 +702,21 @@ def dateline_of(first: str | None) -> str | None:
     if match:
         return match.group(1)
     return None
+
+
+def join_url(base: str, href: str | None) -> str | None:
+    """`href` resolved against `base`, or None for a URL no browser would follow.
+
+    `urljoin` raises ValueError on a hostile link (`http://[CDATA[<script>...]/`: a bracketed host that is no
+    IP address); such a link is skipped like a missing one, never a crash of the whole page.
+    """
+    href = (href or "").strip()
+    if not href:
+        return None
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
 
 
 # -- ids ------------------------------------------------------------------------------------------------------------

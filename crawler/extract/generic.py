@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
@@ -27,6 +27,7 @@ from crawler.extract.common import (
     headline_apart,
     html_hash,
     join_agencies,
+    join_url,
     parse_html,
     persons_and_organisations,
     publisher_id,
@@ -37,6 +38,7 @@ from crawler.extract.common import (
     strip_site_suffix,
     word_count,
 )
+from crawler.extract.headline_parts import text_without
 from crawler.extract.maintext import KICKER_CLASS, extract_main_text, find_kicker
 from crawler.extract.metadata import PageMeta, read_metadata
 from crawler.items import ArticleItem, Block, Image
@@ -109,8 +111,10 @@ def _h1(root: HtmlElement) -> tuple[str | None, str | None, HtmlElement | None]:
             continue
         inside = _kicker_inside(h1)
         kicker = clean(inside.text_content()) if inside is not None else None
-        if kicker and text.startswith(kicker) and len(text) > len(kicker) + 3:
-            return clean(text[len(kicker) :].lstrip(" :")), kicker.rstrip(" :"), h1
+        if kicker and inside is not None and text.startswith(kicker):
+            own = clean_headline(text_without(h1, [inside]))  # the markup parts them, not the kicker's text
+            if own and len(own) > 3:
+                return own, kicker.rstrip(" :"), h1
         return text, None, h1  # a "kicker" that does not open the headline is not one
     return None, None, None
 
@@ -254,7 +258,9 @@ def _images(root: HtmlElement, container: HtmlElement | None, url: str, lead_ima
         src = img.get("src") or img.get("data-src") or ""
         if not src or src.startswith("data:"):
             continue
-        src = urljoin(url, src.strip())
+        src = join_url(url, src)
+        if src is None:
+            continue
         cap_el = next(fig.iter("figcaption"), None)
         caption = clean(cap_el.text_content()) if cap_el is not None else clean(img.get("alt"))
         credit = None
@@ -306,8 +312,7 @@ def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None,
     strip_furniture_tags(root)
     h1, kicker, h1_el = _h1(root)
     kicker = kicker or find_kicker(root, h1_el)
-    h1 = clean_headline(headline_apart(h1, kicker)) if h1 else None
-    headline = h1 or meta.ld_headline or strip_site_suffix(meta.og_title, meta.site_names)
+    headline = h1 or headline_apart(meta.ld_headline or strip_site_suffix(meta.og_title, meta.site_names), kicker)
     if not headline:
         raise ExtractionError("no headline")
     main = extract_main_text(root, meta.description, [t for t in (meta.og_title, meta.ld_headline) if t])

@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 
@@ -30,6 +29,7 @@ from crawler.extract.common import (
     headline_apart,
     html_hash,
     join_agencies,
+    join_url,
     parse_html,
     persons_and_organisations,
     publisher_id,
@@ -39,6 +39,7 @@ from crawler.extract.common import (
     strip_site_suffix,
     word_count,
 )
+from crawler.extract.headline_parts import text_without
 from crawler.extract.maintext import FURNITURE_TEXT, strip_inline_furniture
 from crawler.extract.metadata import PageMeta, read_metadata
 from crawler.items import ArticleItem, Block, Image
@@ -200,12 +201,12 @@ def _headline_and_kicker(
     kicker = clean(kicker_el.text_content()) if kicker_el is not None else None
     if headline_el is None:
         return None, kicker
-    own = None
     if kicker_el is not None and any(a is headline_el for a in kicker_el.iterancestors()):
         text_el = _first(index, generation.headline_text, headline_el)
         own = clean(text_el.text_content()) if text_el is not None else None
-    headline = own or clean(headline_el.text_content())
-    headline = clean_headline(headline_apart(headline, kicker)) if headline else None
+        headline = clean_headline(own or text_without(headline_el, [kicker_el]))
+    else:  # no kicker element inside: the headline element's text is the headline, whatever words it opens with
+        headline = clean(headline_el.text_content())
     return headline, (kicker.rstrip(" :") if kicker else None)
 
 
@@ -250,7 +251,9 @@ def _images(
             if match:
                 credit, caption = clean(match.group(1)), clean(caption[: match.start()])
         alt = clean(img.get("alt")) if img is not None else None
-        images.append(Image(url=urljoin(url, src.strip()), caption=caption, credit=credit, alt=alt))
+        joined = join_url(url, src)
+        if joined:
+            images.append(Image(url=joined, caption=caption, credit=credit, alt=alt))
     if lead_image and not images:
         images.append(Image(url=lead_image))
     return images
@@ -318,7 +321,7 @@ def _read(
     if headline_el is None:
         headline_el = _first(index, generation.headline, root)
     h1, kicker = _headline_and_kicker(index, generation, story, headline_el)
-    headline = h1 or meta.ld_headline or strip_site_suffix(meta.og_title, meta.site_names)
+    headline = h1 or headline_apart(meta.ld_headline or strip_site_suffix(meta.og_title, meta.site_names), kicker)
     if not headline:
         raise ExtractionError("no headline")
     lead_el = _first(index, generation.lead, story)

@@ -12,12 +12,11 @@ Each selector group names its alternatives in order of preference and is answere
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 
 from crawler.extract.class_index import ClassIndex, ClassSelector
-from crawler.extract.common import ExtractionError, clean, parse_html, publisher_id, read_date
+from crawler.extract.common import ExtractionError, clean, join_url, parse_html, publisher_id, read_date
 from crawler.extract.headline_parts import text_without, within
 from crawler.items import TeaserItem
 
@@ -94,7 +93,9 @@ def extract_teasers(html: str, url: str, site: str, seen_at: datetime | None = N
         href = next((a.get("href") for a in links if a.get("href")), None)
         if not href:
             continue
-        link = urljoin(url, href.strip().split("#", 1)[0])
+        link = join_url(url, href.strip().split("#", 1)[0])
+        if link is None:
+            continue  # a link no browser would follow (a hostile or broken URL)
         pid = publisher_id(link)
         if pid is None:
             continue  # not an article (a section link, an ad)
@@ -115,7 +116,7 @@ def extract_teasers(html: str, url: str, site: str, seen_at: datetime | None = N
                 headline=headline,
                 kicker=kicker,
                 text=_first_text(index, TEXT, el),
-                image=urljoin(url, image.strip()) if image else None,
+                image=join_url(url, image),
                 page_url=url,
                 position=len(teasers) + 1,
                 block=block_name or layout,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.extract.common import clean, parse_html, publisher_id
+from crawler.extract.common import clean, join_url, parse_html, publisher_id
 from crawler.extract.headline_parts import text_without
 from crawler.extract.maintext import KICKER_CLASS
 from crawler.items import TeaserItem
@@ -52,7 +52,10 @@ def extract_link_teasers(
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        link = urljoin(url, href).split("#", 1)[0]
+        link = join_url(url, href)
+        if link is None:
+            continue  # a link no browser would follow (a hostile or broken URL)
+        link = link.split("#", 1)[0]
         if not article_pattern.search(urlsplit(link).path):
             continue
         text, kicker = headline_and_kicker(anchor)
@@ -67,7 +70,7 @@ def extract_link_teasers(
                 page_url=url,
                 position=len(found) + 1,
                 publisher_id=publisher_id(link),
-                image=urljoin(url, images[0]) if images else None,
+                image=join_url(url, images[0]) if images else None,
                 layout="link",
                 seen_at=seen_at,
             )
@@ -76,5 +79,5 @@ def extract_link_teasers(
             teaser.headline = text
             teaser.kicker = kicker or teaser.kicker
         if images and not teaser.image:
-            teaser.image = urljoin(url, images[0])
+            teaser.image = join_url(url, images[0])
     return list(found.values())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -19,6 +19,7 @@ from crawler.extract.common import (
     best_date,
     clean,
     first_meta,
+    join_url,
     jsonld_blocks,
     ld_breadcrumb,
     ld_names,
@@ -97,7 +98,7 @@ def read_metadata(root: HtmlElement, url: str, default_tz: tzinfo = DEFAULT_TZ) 
             canonical = link.get("href", "").strip()
             break
     canonical = canonical or first_meta(meta, "og:url")
-    out.canonical = urljoin(url, canonical) if canonical else None
+    out.canonical = join_url(url, canonical)
 
     lang = (
         root.get("lang")
@@ -181,7 +182,7 @@ def read_metadata(root: HtmlElement, url: str, default_tz: tzinfo = DEFAULT_TZ) 
     if isinstance(image, dict):
         image = image.get("url") or image.get("contentUrl")
     image = image if isinstance(image, str) else first_meta(meta, "og:image", "twitter:image")
-    out.image = urljoin(url, image) if image else None
+    out.image = join_url(url, image)
 
     free = _free(ld.get("isAccessibleForFree"))
     if free is None:

@@ -205,13 +205,14 @@ FLOOD_ID = 90_000_000
 
 @functools.lru_cache(maxsize=2)
 def _flood(links: int) -> bytes:
-    """`links` minimal IPPEN teasers (the markup the listing extractors read), each to its own article."""
+    """`links` minimal IPPEN teasers (the markup the listing extractors read), each to its own article, in one
+    `id-Container` block as real IPPEN listings group them (a per-container lookup must stay cheap per teaser)."""
     teasers = (
         f'<div class="id-Teaser-el id-Teaser-el--list"><h3 class="id-Teaser-el-content-headline">'
         f'<a class="id-Teaser-el-link" href="/politik/flut-{FLOOD_ID + i}.html">Flut {i}</a></h3></div>'
         for i in range(links)
     )
-    return ("<div>" + "".join(teasers) + "</div>").encode()
+    return ('<div class="id-Container">' + "".join(teasers) + "</div>").encode()
 
 
 @functools.lru_cache(maxsize=2)
