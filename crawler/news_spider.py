@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -52,6 +52,8 @@ NEEDS_SCRIPTS = ("empty body", "no headline")
 START_META = "newsmon_start"
 """Request meta of a start request (listing, feed, sitemap, the one `-a url=`): whether any answered is recorded."""
 FAILED_STAT = "newsmon/crawl_failed"
+ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
+"""The message of the IgnoreRequest Scrapy's RobotsTxtMiddleware (and ours, its subclass) raises."""
 """Stat set when the crawl could not do what it was asked (every start request failed); the exit code is 1."""
 
 
@@ -418,12 +420,19 @@ class NewsSpider(Spider):
             yield self.article_request(url, admission=admission)
 
     def _configured_missing(self, url: str, status: int) -> bool:
-        """Record a configured discovery page (section, feed, sitemap) answering 404/410; False for any other."""
+        """Record a configured discovery page (section, feed, sitemap) answering 404/410; False for any other.
+
+        Only the site configuration's defaults count: a section the user asked for (`-a section=`) that is not
+        there is no finding about the site but a start that failed, as an unknown `-a url=` is."""
+        if self.single_section:
+            return False
         configured = {*self.listing_pages(), *self.feed_urls(), *(self._absolute(s) for s in self.profile.sitemaps)}
         if status not in MISSING_STATUSES or url not in configured:
             return False
         self.discovery_missing[self.to_site(url)] = status
-        self.logger.info("Configured discovery page answers %d (not there on the site): %s", status, url)
+        self.logger.info(
+            "Configured discovery page not there on the site (a finding, not a failure): %s: http %d", url, status
+        )
         crawler = getattr(self, "crawler", None)  # none when the spider is built without one (tests, seeding)
         if crawler is not None and crawler.stats is not None:
             crawler.stats.inc_value("newsmon/discovery/missing")
@@ -472,9 +481,11 @@ class NewsSpider(Spider):
     def on_error(self, failure: Failure) -> Iterator[RejectItem | TeaserItem]:
         """A page that failed after retries is kept as a reject with its reason, not lost in the log.
 
-        A configured section page, feed or sitemap that answers 404/410 is no page that failed: the site's
-        configuration names a page that is not there. It is a discovery finding (`discovery_missing`, reported
-        on the run by `crawler.health`), not a reject.
+        A default section page, feed or sitemap of the site's configuration that answers 404/410 is no page that
+        failed: the configuration names a page that is not there. It is a discovery finding (`discovery_missing`,
+        reported on the run by `crawler.health`), not a reject. A page robots.txt forbids is the site's policy
+        obeyed: no reject either. Both still count as failed start requests (a run none of whose starts was
+        answered failed, see `_judge_starts`).
         """
         request = failure.request  # type: ignore[attr-defined]
         if request.meta.get(SAMPLE_META):  # the page was read plain: a failed sample loses nothing
@@ -482,17 +493,22 @@ class NewsSpider(Spider):
             self.logger.warning("Could not render %s as a sample (%s): its plain teasers are kept", request.url, reason)
             yield from (self.keyed(t) for t in request.meta[SAMPLE_META]["teasers"])
             return
-        if failure.check(HttpError) and self._configured_missing(request.url, failure.value.response.status):
-            return
+        forbidden = bool(failure.check(IgnoreRequest)) and str(failure.value) == ROBOTS_FORBIDDEN
         if failure.check(HttpError):
             reason = f"http {failure.value.response.status}"
+        elif forbidden:
+            reason = "forbidden by robots.txt"
         else:
             reason = f"fetch: {failure.type.__name__ if failure.type else 'error'}"
         if request.meta.get(FALLBACK_META):
             reason = f"{reason} (rendered; the plain page had {request.meta[FALLBACK_META]})"
-        if request.meta.get(START_META):
+        if request.meta.get(START_META):  # counted first: a run whose every start is missing still failed
             self._starts["failed"] += 1
             self._start_errors.append(f"{request.url}: {reason}")
+        if failure.check(HttpError) and self._configured_missing(request.url, failure.value.response.status):
+            return
+        if forbidden:  # the site's policy obeyed, not a page that failed: no reject
+            return  # counted by Scrapy (robotstxt/forbidden), reported once by crawler.health
         self.logger.warning("Giving up on %s: %s", request.url, reason)
         yield RejectItem(url=self.to_site(request.url), reason=reason, site=self.site, detail=str(failure.value)[:500])
 

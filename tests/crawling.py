@@ -34,16 +34,25 @@ def crawl_command(
 
 
 def crawl(
-    base_url: str, mongo_uri: str, db: Database, tmp_path: Path, *args: str, wait: bool = True, spider: str = "merkur"
+    base_url: str,
+    mongo_uri: str,
+    db: Database,
+    tmp_path: Path,
+    *args: str,
+    wait: bool = True,
+    spider: str = "merkur",
+    exit_code: int = 0,
 ) -> subprocess.Popen | subprocess.CompletedProcess:
-    """`scrapy crawl` into `db`; the spider gets `base_url` unless it reads it from a config."""
+    """`scrapy crawl` into `db`; the spider gets `base_url` unless it reads it from a config. `exit_code`: the one
+    expected (1 where nothing the crawl was asked could be fetched: the one `-a url=` rejected, every start
+    forbidden)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     log = tmp_path / f"crawl-{len(list(tmp_path.glob('crawl-*.log')))}.log"
     command, env = crawl_command(base_url, mongo_uri, db.name, tmp_path / "data", log, *args, spider=spider)
     if not wait:
         return subprocess.Popen(command, env=env, cwd=PROJECT)
     done = subprocess.run(command, env=env, cwd=PROJECT, timeout=300, check=False)
-    assert done.returncode == 0, log.read_text(encoding="utf-8")[-3000:]
+    assert done.returncode == exit_code, log.read_text(encoding="utf-8")[-3000:]
     return done
 
 

@@ -58,9 +58,18 @@ def worker(
     )  # fmt: skip
 
 
-def finish(*processes: subprocess.Popen) -> None:
+def finish(*processes: subprocess.Popen, exit_codes: frozenset[int] = frozenset({0})) -> list[int]:
+    """Wait for every process before judging any (a failed assertion must not leave one running: its Popen
+    would warn of a subprocess still running in a later test); their exit codes, each one of `exit_codes`."""
+    codes = []
     for process in processes:
-        assert process.wait(timeout=240) == 0
+        try:
+            codes.append(process.wait(timeout=240))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            codes.append(process.wait())
+    assert set(codes) <= exit_codes, codes
+    return codes
 
 
 def article_fetches(site: LocalSite) -> collections.Counter[str]:

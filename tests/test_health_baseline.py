@@ -89,6 +89,28 @@ def test_run_figures_from_scrapy_stats():
     assert (figures["new_articles"], figures["new_versions"]) == (1, 0)
 
 
+def test_requests_robots_txt_forbade_are_no_failed_requests_and_rates_stay_within_100_percent():
+    """Scrapy counts a request its robots.txt middleware drops in `downloader/exception_count` although it was
+    never sent: 15 forbidden beside the one robots.txt fetch read "15 of 1 requests failed, 1500%"."""
+    stats = {
+        "downloader/request_count": 1,
+        "downloader/response_count": 1,
+        "downloader/response_status_count/200": 1,
+        "downloader/exception_count": 16,
+        "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest": 15,
+        "downloader/exception_type_count/twisted.internet.error.TimeoutError": 1,
+        "robotstxt/forbidden": 15,
+    }
+    http = http_figures(stats)
+    assert (http["errors"], http["exceptions"], http["robots_forbidden"]) == (1, 1, 15)
+    assert http["error_rate"] == 1.0  # 1 of 1; over-counting a part never makes it more than all
+    figures = run_metrics(stats, Coverage(), Counter(), NOW - timedelta(minutes=1), NOW, {})
+    assert (figures["rejects"], figures["reject_rate"]) == (0, 0.0)
+    old = metrics(error_rate=15.0, reject_rate=1.0)  # a run recorded before: its rate over 100%
+    base, _ = compare("x", metrics(), [{"health": {"metrics": old}}] * 3, Thresholds(), NOW)
+    assert base["error_rate"] == 1.0
+
+
 def test_a_normal_run_raises_nothing():
     base, alerts = compare("merkur.de", metrics(kicker=0.7, error_rate=0.03), history(), Thresholds(), NOW)
     assert alerts == [] and base["runs"] == 5 and base["coverage"]["kicker"] == 0.8

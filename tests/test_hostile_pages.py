@@ -64,9 +64,11 @@ def test_the_cut_keeps_the_first_teasers_and_is_off_at_zero():
 
 
 def crawl_one_page(site: LocalSite, path: str, mongo_uri, db, tmp_path, *args: str) -> tuple[dict, str]:
-    """`-a url=` one article of `site`; returns its reject and the crawl's log."""
+    """`-a url=` one article of `site`, which is rejected: the crawl could not do what it was asked (exit 1);
+    returns its reject and the crawl's log."""
     with site.serve(port=0) as base_url:
-        crawl(base_url, mongo_uri, db, tmp_path, "-a", f"url={base_url}{path}", "-s", "RETRY_TIMES=0", *args)
+        args = ("-a", f"url={base_url}{path}", "-s", "RETRY_TIMES=0", *args)
+        crawl(base_url, mongo_uri, db, tmp_path, *args, exit_code=1)
     rejects = list(db.rejects.find())
     assert len(rejects) == 1, rejects
     return rejects[0], (tmp_path / "crawl-0.log").read_text(encoding="utf-8")

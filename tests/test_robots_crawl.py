@@ -43,7 +43,9 @@ def news_config(tmp_path: Path, base_url: str) -> Path:
     return path
 
 
-def newsmon_crawl(spider: str, base_url: str, mongo_uri: str, db_name: str, tmp_path: Path, *args: str) -> None:
+def newsmon_crawl(
+    spider: str, base_url: str, mongo_uri: str, db_name: str, tmp_path: Path, *args: str, exit_code: int = 0
+) -> None:
     """`newsmon crawl` (crawler.cli) with the same environment and arguments as `tests.crawling.crawl`."""
     import subprocess
 
@@ -52,7 +54,7 @@ def newsmon_crawl(spider: str, base_url: str, mongo_uri: str, db_name: str, tmp_
     command, env = crawl_command(base_url, mongo_uri, db_name, tmp_path / "data", log, *args, spider=spider)
     command = [sys.executable, "-m", "crawler.cli", "crawl", *command[4:]]
     done = subprocess.run(command, env=env, cwd=PROJECT, timeout=300, check=False)
-    assert done.returncode == 0, log.read_text(encoding="utf-8")[-3000:]
+    assert done.returncode == exit_code, log.read_text(encoding="utf-8")[-3000:]
 
 
 @pytest.mark.parametrize(
@@ -76,16 +78,27 @@ def test_a_site_that_disallows_everything_gets_only_its_robots_txt(spider, entry
         args = ["-s", f"NEWSMON_RENDER={render}"]
         if spider == "news":
             args += ["-a", f"config={news_config(tmp_path, base_url)}"]
+        # nothing the crawl was asked could be fetched: a failed crawl (exit 1), as when every start answers 404
         if entry == "scrapy":
-            crawl(base_url, mongo_uri, db, tmp_path, *args, spider=spider)
+            crawl(base_url, mongo_uri, db, tmp_path, *args, spider=spider, exit_code=1)
         else:
-            newsmon_crawl(spider, base_url, mongo_uri, db.name, tmp_path, *args)
+            newsmon_crawl(spider, base_url, mongo_uri, db.name, tmp_path, *args, exit_code=1)
     assert [r.path for r in site.requests] == ["/robots.txt"]
     run = db.crawl_runs.find_one()
     assert run["status"] == "finished"
     # every start request (homepage, sections, feeds, sitemaps) was refused, not only the first
-    assert run["counts"]["robots_forbidden"] >= 4
+    forbidden = run["counts"]["robots_forbidden"]
+    assert forbidden >= 4
     assert stored_ids(db) == set()
+    # the site's policy obeyed: no page failed, none is a reject, and it is said once, plainly
+    assert db.rejects.count_documents({}) == 0
+    http = run["health"]["metrics"]["http"]
+    assert (http["errors"], http["error_rate"], http["robots_forbidden"]) == (0, 0.0, forbidden)
+    assert {a["kind"] for a in run["health"]["alerts"]}.isdisjoint({"errors_up", "rejects_up"})
+    log = (tmp_path / "crawl-0.log").read_text(encoding="utf-8")
+    assert f"robots.txt of merkur.de forbids {forbidden} page(s)" in log
+    assert "Giving up on" not in log
+    assert "Crawl failed: every start request failed" in log
 
 
 def test_every_worker_of_a_distributed_crawl_obeys_it(mongo_uri, db, tmp_path, local_redis):  # noqa: F811
@@ -95,7 +108,9 @@ def test_every_worker_of_a_distributed_crawl_obeys_it(mongo_uri, db, tmp_path, l
     with site.serve(port=0) as base_url:
         a = worker(base_url, mongo_uri, db, tmp_path, "a", local_redis.url, prefix)
         b = worker(base_url, mongo_uri, db, tmp_path, "b", local_redis.url, prefix)
-        finish(a, b)
+        # a worker that drew a start request had every one forbidden (exit 1); one that drew none exits 0
+        codes = finish(a, b, exit_codes=frozenset({0, 1}))
+    assert 1 in codes
     paths = {r.path for r in site.requests}
     assert paths == {"/robots.txt"}
     assert sum(run["counts"]["robots_forbidden"] for run in db.crawl_runs.find()) >= 4

@@ -6,11 +6,13 @@ import asyncio
 
 import pytest
 from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.items import ArticleItem, RejectItem, TeaserItem
+from crawler.news_spider import START_META
 from spiders.ippen import IppenSpider, MerkurSpider
 
 BASE = "http://127.0.0.1:8800"
@@ -120,6 +122,37 @@ def test_a_configured_section_or_feed_answering_404_is_a_finding_not_a_reject():
         "https://www.merkur.de/bayern/": 404,
         "https://www.merkur.de/sport/rssfeed.rdf": 404,
     }
+
+
+def test_a_section_the_user_asked_for_answering_404_is_a_failed_start_not_a_finding():
+    """`-a section=nosuch`: the user's request, not the site's configuration, names the page: a reject and a
+    failed start; the default sections' 404s are findings but still failed starts (a run none of whose starts
+    answered failed)."""
+    for spider, url in (
+        (MerkurSpider(base_url=BASE, section="nosuch"), f"{BASE}/nosuch/"),
+        (MerkurSpider(base_url=BASE), f"{BASE}/bayern/"),
+    ):
+        response = Response(url=url, status=404, request=Request(url))
+        failure = Failure(HttpError(response))
+        failure.request = Request(url, meta={START_META: True})
+        rejects = list(spider.on_error(failure))
+        asked = "section" in spider.run_args
+        assert [r.reason for r in rejects] == (["http 404"] if asked else [])
+        assert spider.discovery_missing == ({} if asked else {"https://www.merkur.de/bayern/": 404})
+        assert spider._starts == {"answered": 0, "failed": 1}
+        assert spider._start_errors == [f"{url}: http 404"]
+
+
+def test_a_page_robots_txt_forbids_is_no_reject_but_a_failed_start():
+    url = f"{BASE}/"
+    spider = MerkurSpider(base_url=BASE)
+    failure = Failure(IgnoreRequest("Forbidden by robots.txt"))
+    failure.request = Request(url, meta={START_META: True})
+    assert list(spider.on_error(failure)) == []
+    assert spider._start_errors == [f"{url}: forbidden by robots.txt"]
+    other = Failure(IgnoreRequest("Filtered offsite request to 'x'"))
+    other.request = Request(url)
+    assert [r.reason for r in spider.on_error(other)] == ["fetch: IgnoreRequest"]
 
 
 def test_article_page_is_extracted(fixtures_dir):

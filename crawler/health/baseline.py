@@ -45,8 +45,9 @@ def baseline(history: Sequence[Mapping[str, Any]], min_articles: int) -> dict[st
         "coverage": {
             f: _median([m["coverage"][f] for m in sized if f in m.get("coverage", {})]) for f in sorted(fields)
         },
-        "error_rate": _median([m["http"]["error_rate"] for m in metrics if "http" in m]),
-        "reject_rate": _median([m["reject_rate"] for m in metrics if "reject_rate" in m]),
+        # min(..., 1): runs recorded before rates were bounded (robots.txt's dropped requests counted as failed)
+        "error_rate": _median([min(m["http"]["error_rate"], 1.0) for m in metrics if "http" in m]),
+        "reject_rate": _median([min(m["reject_rate"], 1.0) for m in metrics if "reject_rate" in m]),
         "pages_per_minute": _median([m["pages_per_minute"] for m in metrics if "pages_per_minute" in m]),
     }
 

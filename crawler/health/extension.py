@@ -122,6 +122,12 @@ class CrawlHealth:
                 len(missing),
                 ", ".join(m["url"] for m in missing[:10]),
             )
+        if metrics["http"]["robots_forbidden"]:
+            logger.info(
+                "robots.txt of %s forbids %d page(s): not fetched, as the site asks",
+                spider.site,
+                metrics["http"]["robots_forbidden"],
+            )
         health["monitors"] = run_close_suite(self.crawler, spider, stats, health)
         for failed in health["monitors"]:
             if failed["status"] != "OK" and failed["monitor"].split("/")[0] != "Site history":

@@ -13,22 +13,35 @@ from crawler.listing_cap import LINKS_CUT, PAGES_CUT
 STATUS_PREFIX = "downloader/response_status_count/"
 ERROR_STATUSES = frozenset({403, 408, 429})
 """Besides every 5xx: answers that mean the site refuses or chokes, not that a page is gone (404/410 are)."""
+IGNORED_STAT = "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest"
 
 
 def http_figures(stats: Mapping[str, Any]) -> dict[str, Any]:
-    """Requests, responses, error answers (5xx, 403, 408, 429) and download exceptions, and their rate."""
+    """Requests, responses, error answers (5xx, 403, 408, 429) and download exceptions, and their rate.
+
+    A request a downloader middleware drops (`IgnoreRequest`: robots.txt forbids it, ...) is counted in Scrapy's
+    `downloader/exception_count` but was never sent: it is no failed request of the site, and counting it made
+    rates over 100% (15 forbidden of 1 request sent). Those are left out; robots.txt's are `robots_forbidden`."""
     statuses = {k.removeprefix(STATUS_PREFIX): int(v) for k, v in stats.items() if k.startswith(STATUS_PREFIX)}
     bad = sum(n for code, n in statuses.items() if code.isdigit() and (int(code) >= 500 or int(code) in ERROR_STATUSES))
-    exceptions = int(stats.get("downloader/exception_count", 0))
+    ignored = int(stats.get(IGNORED_STAT, 0))
+    exceptions = max(int(stats.get("downloader/exception_count", 0)) - ignored, 0)
     requests = int(stats.get("downloader/request_count", 0))
+    errors = bad + exceptions
     return {
         "requests": requests,
         "responses": int(stats.get("downloader/response_count", 0)),
-        "errors": bad + exceptions,
+        "errors": errors,
         "exceptions": exceptions,
-        "error_rate": round((bad + exceptions) / requests, 4) if requests else 0.0,
+        "error_rate": rate(errors, requests),
         "statuses": statuses,
+        "robots_forbidden": int(stats.get("robotstxt/forbidden", 0)),
     }
+
+
+def rate(part: int, whole: int) -> float:
+    """`part` of `whole`, never over 1 (a part counted on more than the whole is all of it), 0 of nothing."""
+    return round(min(part / whole, 1.0), 4) if whole > 0 else 0.0
 
 
 def run_metrics(
@@ -54,7 +67,7 @@ def run_metrics(
         "coverage": coverage.shares(),
         "extractors": coverage.extractor_shares(),
         "rejects": sum(rejects.values()),
-        "reject_rate": round(sum(rejects.values()) / read, 4) if read else 0.0,
+        "reject_rate": rate(sum(rejects.values()), read),
         "rejects_by_reason": [{"reason": r, "count": n} for r, n in rejects.most_common(20)],
         "http": http,
         "pages_per_minute": round(pages / minutes, 1),

@@ -68,9 +68,11 @@ class PagesReadMonitor(Monitor):
         least = self.data.crawler.settings.getint("SPIDERMON_MIN_ITEMS", 1)
         read = metrics.get("articles", 0) + metrics.get("not_modified", 0)
         if read < least:
+            forbidden = metrics.get("http", {}).get("robots_forbidden", 0)
             self.fail(
                 f"{read} article page(s) read (stored or unchanged), at least {least} expected; "
                 f"{metrics.get('rejects', 0)} could not be read"
+                + (f"; robots.txt forbids {forbidden}" if forbidden else "")
             )
 
 

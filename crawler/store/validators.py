@@ -418,8 +418,11 @@ RUN_HEALTH = record(
                         "requests": value(INT, "Requests sent."),
                         "responses": value(INT, "Responses received."),
                         "errors": value(INT, "Answers 5xx, 403, 408, 429 plus download exceptions."),
-                        "exceptions": value(INT, "Download exceptions (timeouts, resets, size cap, ...)."),
-                        "error_rate": value(DOUBLE, "errors / requests."),
+                        "exceptions": value(
+                            INT, "Download exceptions (timeouts, resets, size cap, ...); not requests never sent."
+                        ),
+                        "error_rate": value(DOUBLE, "errors / requests, at most 1."),
+                        "robots_forbidden": value(INT, "Requests robots.txt forbade (not sent, not errors)."),
                         "statuses": mapping('Responses per HTTP status (`"200"`, ...).', value(INT, "Responses.")),
                     },
                 ),
