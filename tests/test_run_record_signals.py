@@ -49,3 +49,33 @@ def test_the_run_is_recorded_when_sigterm_arrives_during_shutdown(signals, mongo
     if signals == 2:
         assert "forcing unclean shutdown" in text
         assert run["status"] == "interrupted" and "before the run's end was recorded" in run["stop_reason"]
+
+
+def test_a_run_end_the_database_does_not_take_is_spooled_for_the_store_destination(tmp_path):
+    """At a forced shutdown with the database away, the run's end waits on disk where the next crawl to the same
+    database replays it: under the store's destination, not loose in `spool/` (never replayed since batches keep
+    their destination)."""
+    import socket
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings
+
+    from crawler.extensions.crawl_runs import CrawlRunRecorder
+    from crawler.store.spool import Spool
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    recorder = CrawlRunRecorder.__new__(CrawlRunRecorder)  # only what the last word needs
+    recorder.crawler = SimpleNamespace(
+        settings=Settings({"NEWSMON_DATA_DIR": str(tmp_path), "NEWSMON_STORE_TIMEOUT_MS": 200})
+    )
+    recorder.runtime = SimpleNamespace(
+        uri=f"mongodb://127.0.0.1:{dead}/?directConnection=true", destination="embedded/x"
+    )
+    recorder._start = {"_id": "run-1", "spider": "merkur", "status": "running"}
+    recorder._write_last_word({"status": "interrupted", "stop_reason": "shutdown"})
+    (path,) = Spool(tmp_path / "spool", "embedded/x").files()
+    kind, docs = Spool(tmp_path / "spool", "embedded/x").read(path)
+    assert kind == "crawl_run" and docs[0]["_id"] == "run-1" and docs[0]["status"] == "interrupted"
+    assert list((tmp_path / "spool").glob("*.jsonl")) == []
