@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	"$(PY)" -m pip install --quiet -e '.[dev]'; \
 	touch "$(STAMP)"
 
-# Chromium for rendering JS pages (crawler/render): Debian's package, installed when missing and we may.
+# Chromium for rendering JS pages (crawler/runtime/render): Debian's package, installed when missing and we may.
 BROWSER ?= $(or $(NEWSMON_BROWSER_PATH),/usr/lib/chromium/chromium)
 browser:
 	@set -uo pipefail; \
@@ -38,7 +38,7 @@ browser:
 	  { $$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "make browser: could not install chromium; rendering tests will fail" >&2
 
-# Debian's redis-server for distributed mode's tests, bench and demo (crawler/distributed), like `browser`.
+# Debian's redis-server for distributed mode's tests, bench and demo (crawler/runtime/distributed), like `browser`.
 redis:
 	@set -uo pipefail; \
 	if command -v redis-server >/dev/null; then exit 0; fi; \
@@ -80,7 +80,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 demo: venv
-	$(PY) -m crawler.demo
+	$(PY) -m crawler.apps.demo
 
 bench: venv
 	$(PY) bench/store_write.py

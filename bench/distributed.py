@@ -3,7 +3,7 @@ sharing Redis, on the same pages of the local site, with duplicate fetches and l
 
     .venv/bin/python bench/distributed.py [--articles 600] [--seed 7] [--delay 0] [--json FILE]
 
-Serves `crawler.localsite.LocalSite(articles, seed)` on 127.0.0.1, starts Debian's redis-server on a free port
+Serves `tests.support.localsite.LocalSite(articles, seed)` on 127.0.0.1, starts Debian's redis-server on a free port
 and the embedded database (or uses MONGO_URI), and crawls:
 
 - `bare`: a minimal Scrapy spider (this file, run with `scrapy runspider`, Scrapy's default settings) that
@@ -14,7 +14,7 @@ and the embedded database (or uses MONGO_URI), and crawls:
   extraction only (where the time goes);
 - `newsmon`: `scrapy crawl merkur` without Redis (Scrapy's own scheduler), into a fresh database;
 - `redis xN`: N `scrapy crawl merkur` processes with REDIS_URL, into a fresh database; the run is seeded with
-  `crawler.distributed.seed.push_due` before they start, so every process joins it.
+  `crawler.runtime.distributed.seed.push_due` before they start, so every process joins it.
 
 Every configuration has AutoThrottle off and 16 requests at a time per site (newsmon's politeness defaults
 would measure the throttle, not the crawler) and robots.txt obeyed. Crawl time is the site's own clock from the
@@ -217,10 +217,10 @@ def main() -> None:
     from pymongo import MongoClient
 
     from crawler.config import load_settings
-    from crawler.distributed.redis_server import LocalRedis
-    from crawler.distributed.seed import push_due
-    from crawler.localsite import LocalSite
-    from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
+    from crawler.runtime.distributed.redis_server import LocalRedis
+    from crawler.runtime.distributed.seed import push_due
+    from crawler.store.embedded.launcher import ensure_embedded_server, stop_embedded_server
+    from tests.support.localsite import LocalSite
 
     tmp = Path(tempfile.mkdtemp(prefix="newsmon-bench-dist-"))
     embedded = None

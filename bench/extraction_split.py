@@ -7,7 +7,7 @@ publisher names, so anyone gets the same list:
     python bench/extraction_split.py                  # prints the validation publishers
     python bench/extraction_split.py --make /tmp/split # symlink trees DIR/{all,training,validation}/fundus/de
     python ../shared/tools/score_extraction.py --data /tmp/split/validation \\
-        --extractor newsmon=crawler.scoring:extract --extractor trafilatura
+        --extractor newsmon=crawler.extract.scoring:extract --extractor trafilatura
 
 The two IPPEN.MEDIA publishers are left out of the draw: their pages are pinned field by field by
 tests/test_extract_ippen.py, so they are read anyway.

@@ -48,8 +48,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
-from crawler.localsite import LocalSite  # noqa: E402
 from tests.crawling import crawl  # noqa: E402
+from tests.support.localsite import LocalSite  # noqa: E402
 
 
 # -- the ledger ----------------------------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def report_from(scenario: str, found: Audit, injected: int, survived: int, start
 @contextlib.contextmanager
 def database(mongo_uri: str | None = None) -> Iterator[tuple[str, Callable[[], Database]]]:
     """A server (MONGO_URI, else an embedded one in a temporary data dir) and a factory of throwaway databases."""
-    from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
+    from crawler.store.embedded.launcher import ensure_embedded_server, stop_embedded_server
 
     made: list[str] = []
     with tempfile.TemporaryDirectory(prefix="newsmon-faults-") as tmp:
@@ -409,7 +409,7 @@ def db_outage(
     embedded server of its own, stopped and restarted on the same data dir and port; `mongo_uri` is unused).
     Items written meanwhile are spooled to disk and replayed when the database answers; if the crawl ends
     first, a follow-up run replays them. Then every article must be stored once."""
-    from crawler.store.embedded import embedded_status, ensure_embedded_server
+    from crawler.store.embedded.launcher import embedded_status, ensure_embedded_server
 
     started = time.monotonic()
     site = LocalSite(n_articles=articles, seed=seed)
@@ -472,7 +472,7 @@ def db_outage(
         if proxy:
             proxy.close()
         if how != "proxy":
-            from crawler.store.embedded import stop_embedded_server
+            from crawler.store.embedded.launcher import stop_embedded_server
 
             own.drop_database(db.name)
             stop_embedded_server(server_dir)

@@ -17,7 +17,7 @@ from typing import Any
 
 from pymongo import MongoClient
 
-from crawler.store.embedded import EmbeddedServer, ensure_embedded_server, stop_embedded_server
+from crawler.store.embedded.launcher import EmbeddedServer, ensure_embedded_server, stop_embedded_server
 
 
 @contextmanager

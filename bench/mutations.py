@@ -1,6 +1,6 @@
 """Change detection, measured: precision and recall of the change detector per edit class and field (issue 5).
 
-A mutation benchmark on the local publisher site (`crawler.localsite`, the real Merkur templates), crawled by the
+A mutation benchmark on the local publisher site (`tests.support.localsite`, the real Merkur templates), crawled by the
 real `merkur` spider in a subprocess into an embedded database, every article page on every crawl:
 
 1. baseline crawl (a first observation: it must flag nothing), then an unchanged re-crawl: nothing either;
@@ -46,9 +46,9 @@ if str(PROJECT) not in sys.path:
 
 from bench.harness import machine, run_and_write, scratch_store  # noqa: E402
 from crawler.changes import compact  # noqa: E402
-from crawler.localsite import LocalSite  # noqa: E402
-from crawler.localsite.content import SECTIONS, ArticleSpec, Block  # noqa: E402
 from tests.crawling import crawl_command  # noqa: E402
+from tests.support.localsite import LocalSite  # noqa: E402
+from tests.support.localsite.content import SECTIONS, ArticleSpec, Block  # noqa: E402
 
 SITE = "merkur.de"
 Fields = dict[str, Any]

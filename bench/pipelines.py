@@ -31,16 +31,16 @@ from scrapy.utils.test import get_crawler
 from crawler.config import load_settings
 from crawler.extract.ippen import extract_article
 from crawler.extract.ippen_listing import extract_teasers
-from crawler.identity import article_id
-from crawler.items import ArticleItem, TeaserItem
-from crawler.localsite import LocalSite
-from crawler.localsite.content import SECTIONS
+from crawler.model.identity import article_id
+from crawler.model.items import ArticleItem, TeaserItem
 from crawler.pipelines.normalize import NormalizePipeline
 from crawler.pipelines.store import StorePipeline
 from crawler.pipelines.teasers import TeaserPipeline
 from crawler.pipelines.validate import ValidatePipeline
-from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
+from crawler.store.embedded.launcher import ensure_embedded_server, stop_embedded_server
 from crawler.store.runtime import StoreRuntime
+from tests.support.localsite import LocalSite
+from tests.support.localsite.content import SECTIONS
 
 
 class CommandCounter(monitoring.CommandListener):

@@ -1,6 +1,6 @@
 """Incremental re-crawling, measured: what a re-crawl costs with the revisit policy and conditional requests (issue 6).
 
-The local publisher site (`crawler.localsite`, the real Merkur templates) with `--articles` articles and
+The local publisher site (`tests.support.localsite`, the real Merkur templates) with `--articles` articles and
 conditional answers on (ETag / Last-Modified, `304`), crawled by the real `merkur` spider in a subprocess into
 an embedded database. Three ways of re-crawling, each with its own database and data directory (HTTP cache,
 render memory), all on the same site states:
@@ -21,7 +21,8 @@ request lines and headers in), so a `304` costs what it really costs. Usage:
         [--json bench/results/recrawl.json] [--keep] [--arms due,linked,plain] [--autothrottle off|newsmon|scrapy]
 
 `--autothrottle` (issue 16): crawl with the project's AutoThrottle (`newsmon`: it lowers its delay on `304`s,
-crawler/extensions/throttle.py) or Scrapy's stock one (`scrapy`, the peer), instead of none (`off`, the default, so
+crawler/runtime/extensions/throttle.py) or Scrapy's stock one (`scrapy`, the peer), instead of none (`off`,
+the default, so
 the byte and request figures do not depend on timing).
 """
 
@@ -49,9 +50,9 @@ if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
 from bench.harness import machine, run_and_write, scratch_store  # noqa: E402
-from crawler.localsite import LocalSite  # noqa: E402
-from crawler.localsite.server import SiteHandler  # noqa: E402
 from tests.crawling import crawl_command  # noqa: E402
+from tests.support.localsite import LocalSite  # noqa: E402
+from tests.support.localsite.server import SiteHandler  # noqa: E402
 
 SITE = "merkur.de"
 ARTICLE = re.compile(r"-(\d{8})\.html$")
@@ -157,7 +158,9 @@ def throttle_args(mode: str) -> tuple[str, ...]:
     from crawler.config import load_settings
 
     extensions = dict(load_settings().getdict("EXTENSIONS"))
-    extensions.update({"crawler.extensions.throttle.AutoThrottle": None, "scrapy.extensions.throttle.AutoThrottle": 0})
+    extensions.update(
+        {"crawler.runtime.extensions.throttle.AutoThrottle": None, "scrapy.extensions.throttle.AutoThrottle": 0}
+    )
     return ("-s", f"EXTENSIONS={json.dumps(extensions)}")
 
 

@@ -1,6 +1,6 @@
 """Rendered vs plain crawling: pages/s and peak memory, the browser included.
 
-Serves the local site (crawler/localsite) with `--pages` articles and crawls it three ways with the real `news`
+Serves the local site (tests/support/localsite) with `--pages` articles and crawls it three ways with the real `news`
 spider in a subprocess (store pipeline off, AutoThrottle off, 4 requests at a time as newsmon's default):
 
 - plain: every article page plain (found through the sitemap index);
@@ -12,7 +12,7 @@ driver, every Chromium process): RSS, and PSS (which counts shared pages once). 
 N pages and reports the peak PSS in each quarter of it, to show whether memory grows over a long run. `--bomb`
 adds a rendered run of the same pages where one article serves a gzip bomb (`--bomb-mib` MiB unpacked, about
 1/1000 of it packed; the local site's `gzip_bomb` fault), which the rendering handler must cut at DOWNLOAD_MAXSIZE
-(crawler/render/limits.py), and with `--bomb-peer` once more without a cap (`DOWNLOAD_MAXSIZE=0`, as every
+(crawler/runtime/render/limits.py), and with `--bomb-peer` once more without a cap (`DOWNLOAD_MAXSIZE=0`, as every
 rendered page was fetched before; needs several GB); `--only-rendered` skips the plain and auto runs. Usage:
 
     .venv/bin/python bench/render.py [--pages 60] [--long 300] [--bomb] [--json bench/results/render.json]
@@ -32,7 +32,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from crawler.localsite import LocalSite
+from tests.support.localsite import LocalSite
 
 PROJECT = Path(__file__).resolve().parent.parent
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024

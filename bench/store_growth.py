@@ -42,7 +42,7 @@ if str(PROJECT) not in sys.path:
 
 from bench.procstat import cpu_seconds, rss_kib  # noqa: E402
 from crawler.store import schema  # noqa: E402
-from crawler.store.embedded import ensure_embedded_server, stop_embedded_server  # noqa: E402
+from crawler.store.embedded.launcher import ensure_embedded_server, stop_embedded_server  # noqa: E402
 
 SITES = ("merkur.de", "fr.de", "tz.de", "hna.de")
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from pymongo import MongoClient, monitoring
 
-from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
+from crawler.model.teasers import TeaserBook
+from crawler.store.embedded.launcher import ensure_embedded_server, stop_embedded_server
 from crawler.store.spool import Spool
 from crawler.store.writer import BatchWriter
-from crawler.teasers import TeaserBook
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PARAGRAPH = (

@@ -30,7 +30,7 @@ class Option:
 
 
 def _check_intervals(value: Any) -> Any:
-    from crawler.revisit import parse_intervals
+    from crawler.discover.revisit.policy import parse_intervals
 
     return parse_intervals(value)
 

@@ -27,7 +27,7 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("MONGO_URI"):
         yield os.environ["MONGO_URI"]
         return
-    from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
+    from crawler.store.embedded.launcher import ensure_embedded_server, stop_embedded_server
 
     directory = tmp_path_factory.mktemp("embedded")
     server = ensure_embedded_server(directory, port=0)

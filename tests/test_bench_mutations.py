@@ -11,8 +11,8 @@ from bench import mutations
 from crawler.changes import compare_versions
 from crawler.changes.classify import damerau_levenshtein
 from crawler.extract.profiles import extract_article
-from crawler.localsite import LocalSite
-from crawler.normalize import normalize_article
+from crawler.model.normalize import normalize_article
+from tests.support.localsite import LocalSite
 
 
 def fetch(site: LocalSite, article: int) -> dict[str, Any]:

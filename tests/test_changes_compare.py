@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from crawler.changes.classify import EditClass
 from crawler.changes.compare import FieldChange, compare_text, compare_versions, field_presence
 from crawler.extract.profiles import extract_article
-from crawler.localsite import LocalSite
-from crawler.normalize import normalize_article
+from crawler.model.normalize import normalize_article
+from tests.support.localsite import LocalSite
 
 Doc = dict[str, Any]
 CROSSHEAD = "US-Außenminister Blinken will in Ukraine-Krise vermitteln: Treffen mit Barbock am Donnerstag"

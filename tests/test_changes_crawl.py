@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from crawler.localsite import LocalSite
 from crawler.store.sequence import committed_seq
 from tests.crawling import crawl
+from tests.support.localsite import LocalSite
 
 
 @pytest.fixture

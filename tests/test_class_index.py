@@ -10,7 +10,7 @@ from lxml.cssselect import CSSSelector
 from crawler.extract import ippen
 from crawler.extract.class_index import ClassIndex, ClassSelector
 from crawler.extract.common import parse_html, strip_furniture_tags
-from crawler.localsite import LocalSite
+from tests.support.localsite import LocalSite
 
 SELECTORS = {
     f"{generation.name}.{name}.{i}": selector

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.cli import main
+from crawler.apps.cli import main
 from crawler.store.spool import Spool, describe_waiting, destination_dir
 from tests.crawling import PROJECT
 
@@ -127,7 +127,7 @@ def test_a_broken_pipe_ends_quietly(mongo_uri, db):
     db[schema.COUNTERS].insert_one({"_id": COUNTER_ID, "committed": 2999})
     env = {**os.environ, "MONGO_URI": mongo_uri, "NEWSMON_MONGO_DB": db.name}
     pipe = subprocess.run(
-        f"{sys.executable} -m crawler.cli changes --limit 3000 | head -1",
+        f"{sys.executable} -m crawler.apps.cli changes --limit 3000 | head -1",
         shell=True,
         env=env,
         cwd=PROJECT,

@@ -38,10 +38,10 @@ def test_project_settings_are_polite_and_quiet():
 
 
 def test_documented_defaults_are_the_ones_the_code_uses():
-    from crawler.extensions.progress import LIVE_MODES
-    from crawler.revisit import DEFAULT_INTERVALS
-    from crawler.revisit_planner import DEFAULT_REFRESH, REFRESH_MODES
-    from crawler.sites import RENDER_MODES
+    from crawler.discover.revisit.planner import DEFAULT_REFRESH, REFRESH_MODES
+    from crawler.discover.revisit.policy import DEFAULT_INTERVALS
+    from crawler.discover.sites import RENDER_MODES
+    from crawler.runtime.extensions.progress import LIVE_MODES
 
     defaults = {opt.setting: opt.default for opt in OPTIONS}
     assert defaults["NEWSMON_REVISIT_INTERVALS"] == DEFAULT_INTERVALS

@@ -17,9 +17,9 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from crawler.localsite import LocalSite
 from crawler.store.validators import apply_validators
 from tests.crawling import crawl
+from tests.support.localsite import LocalSite
 
 HOSTILE_HEADLINE = 'Droht die <script>window.pwned=1</script> "Eskalation" & <img src=x onerror=alert(1)>?'
 NEW_KICKER = "Neu: „Krisengipfel“"

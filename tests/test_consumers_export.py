@@ -175,7 +175,11 @@ def newsmon(crawled, tmp_path, *args: str, check: bool = True) -> subprocess.Com
         "NEWSMON_DATA_DIR": str(tmp_path / "data"),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "export", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "crawler.apps.cli", "export", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if check:
         assert done.returncode == 0, done.stderr

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from crawler.localsite import LocalSite
 from tests.crawling import crawl, stored_ids
+from tests.support.localsite import LocalSite
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """End to end with Chromium: `scrapy crawl` in a subprocess against the local site's script-rendered pages
-(`/js/`, crawler.localsite.scripted), into a throwaway database. Needs Debian's chromium (`make browser`)."""
+(`/js/`, tests.support.localsite.scripted), into a throwaway database. Needs Debian's chromium (`make browser`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.localsite import LocalSite
-from crawler.localsite.teasers import kicker_place
-from crawler.render import BrowserNotFound, find_browser
+from crawler.runtime.render import BrowserNotFound, find_browser
 from tests.crawling import crawl, stored_ids
+from tests.support.localsite import LocalSite
+from tests.support.localsite.teasers import kicker_place
 
 
 @pytest.fixture(scope="module", autouse=True)

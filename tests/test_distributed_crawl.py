@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from crawler.distributed.keys import Keys
-from crawler.distributed.redis_server import LocalRedis
-from crawler.localsite import LocalSite
+from crawler.runtime.distributed.keys import Keys
+from crawler.runtime.distributed.redis_server import LocalRedis
 from tests.crawling import crawl, stored_ids
+from tests.support.localsite import LocalSite
 
 ARTICLE = r"^/(?:[a-z0-9-]+/)+(?:[a-z0-9-]*-)?\d{8}\.html$"
 

@@ -12,13 +12,13 @@ import redis
 from scrapy.settings import Settings
 
 from crawler.config import load_settings
-from crawler.distributed.addon import SCHEDULER, START_MIDDLEWARE, DistributedAddon
-from crawler.distributed.connection import redact
-from crawler.distributed.frontier import Frontier
-from crawler.distributed.keys import Keys
-from crawler.distributed.queue import ReliableQueue
-from crawler.distributed.redis_server import LocalRedis
-from crawler.distributed.seed import push_due, push_urls, start_requests
+from crawler.runtime.distributed.addon import SCHEDULER, START_MIDDLEWARE, DistributedAddon
+from crawler.runtime.distributed.connection import redact
+from crawler.runtime.distributed.frontier import Frontier
+from crawler.runtime.distributed.keys import Keys
+from crawler.runtime.distributed.queue import ReliableQueue
+from crawler.runtime.distributed.redis_server import LocalRedis
+from crawler.runtime.distributed.seed import push_due, push_urls, start_requests
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def test_push_urls_drops_repeats_and_push_due_never_overlaps_a_run(redis_url, se
 
 
 def test_push_due_queues_what_the_spider_starts_with(redis_url):
-    from crawler.distributed.seed import build_spider
+    from crawler.runtime.distributed.seed import build_spider
 
     spider = build_spider("merkur", {"base_url": "http://127.0.0.1:9"}, load_settings())
     urls = [r.url for r in start_requests(spider)]
@@ -163,11 +163,11 @@ def test_scheduler_idle_before_close_never_blocks_the_reactor(redis_url, caplog)
     from scrapy import Spider
     from scrapy.utils.test import get_crawler
 
-    from crawler.distributed.scheduler import SharedScheduler
+    from crawler.runtime.distributed.scheduler import SharedScheduler
 
     settings = {"REDIS_URL": redis_url, "NEWSMON_REDIS_PREFIX": f"t{uuid.uuid4().hex[:8]}"}
     crawler = get_crawler(Spider, {**settings, "SCHEDULER_IDLE_BEFORE_CLOSE": 5})
-    with caplog.at_level("WARNING", logger="crawler.distributed.scheduler"):
+    with caplog.at_level("WARNING", logger="crawler.runtime.distributed.scheduler"):
         scheduler = SharedScheduler.from_crawler(crawler)
     assert scheduler.idle_before_close == 0
     assert "SCHEDULER_IDLE_BEFORE_CLOSE is ignored" in caplog.text
@@ -185,8 +185,8 @@ def test_redis_url_passwords_stay_out_of_logs():
 
 
 def test_command_line_seeds_pushes_and_shows_a_sites_frontier(redis_url, server, keys, monkeypatch, capsys):
-    """`python -m crawler.distributed seed|push|status`, settings from the environment as in production."""
-    from crawler.distributed.__main__ import main
+    """`python -m crawler.runtime.distributed seed|push|status`, settings from the environment as in production."""
+    from crawler.runtime.distributed.__main__ import main
 
     monkeypatch.delenv("REDIS_URL", raising=False)
     assert main(["status", "merkur"]) == 2

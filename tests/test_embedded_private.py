@@ -17,10 +17,10 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
 
-from crawler.localsite import LocalSite
-from crawler.store.embedded import EmbeddedServer, ensure_embedded_server, stop_embedded_server
-from crawler.store.private import private_dir, tighten_tree
+from crawler.store.embedded.launcher import EmbeddedServer, ensure_embedded_server, stop_embedded_server
+from crawler.store.embedded.private import private_dir, tighten_tree
 from crawler.store.spool import Spool
+from tests.support.localsite import LocalSite
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -228,7 +228,7 @@ def test_the_owners_crawl_cli_and_consumers_use_the_credentials(tmp_path: Path) 
         "NEWSMON_MONGO_DB": "owner",
         "SCRAPY_SETTINGS_MODULE": "crawler.settings",
     }
-    newsmon = [sys.executable, "-m", "crawler.cli"]
+    newsmon = [sys.executable, "-m", "crawler.apps.cli"]
     local = LocalSite(n_articles=6, seed=5)
     try:
         with local.serve(port=0) as base_url:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from crawler.store.embedded import (
+from crawler.store.embedded.launcher import (
     EmbeddedServer,
     EmbeddedServerError,
     embedded_status,
@@ -74,7 +74,7 @@ def test_starts_on_demand_then_reuses(data_dir: Path) -> None:
 
 def test_concurrent_starters_share_one_server(data_dir: Path) -> None:
     code = (
-        "import sys; from pathlib import Path; from crawler.store.embedded import ensure_embedded_server; "
+        "import sys; from pathlib import Path; from crawler.store.embedded.launcher import ensure_embedded_server; "
         "print(ensure_embedded_server(Path(sys.argv[1])).pid)"
     )
     starters = [
@@ -141,7 +141,7 @@ def test_clear_error_with_log_tail_when_it_cannot_start(data_dir: Path) -> None:
 def test_second_server_on_the_same_data_dir_refuses(data_dir: Path) -> None:
     ensure_embedded_server(data_dir)
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.store.embedded_server", "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "crawler.store.embedded.server", "--data-dir", str(data_dir)],
         cwd=PROJECT,
         capture_output=True,
         text=True,

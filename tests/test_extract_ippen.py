@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from crawler.extract import generic
 from crawler.extract.ippen import ExtractionError, extract_article
 from crawler.extract.ippen_listing import extract_teasers
-from crawler.scoring import extract as score_extract
+from crawler.extract.scoring import extract as score_extract
 
 PAGES = {
     "Merkur_2023_04_28": ("https://www.merkur.de/welt/england-koenig-92243692.html?itm_source=x", "merkur.de"),

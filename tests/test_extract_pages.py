@@ -21,8 +21,8 @@ import pytest
 
 from crawler.extract.common import read_date, split_agencies
 from crawler.extract.profiles import extract_article, profile_for
-from crawler.fingerprint import CONTENT_FIELDS
-from crawler.items import ArticleItem
+from crawler.model.fingerprint import CONTENT_FIELDS
+from crawler.model.items import ArticleItem
 
 EXPECTED = Path(__file__).parent / "expected"
 ARTICLES = "articles/fundus/de"

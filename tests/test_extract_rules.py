@@ -24,7 +24,7 @@ from crawler.extract.common import (
 )
 from crawler.extract.metadata import read_metadata
 from crawler.extract.profiles import extract_article, read_with_fallback
-from crawler.localsite import LocalSite
+from tests.support.localsite import LocalSite
 
 
 # -- names ---------------------------------------------------------------------------------------------------------

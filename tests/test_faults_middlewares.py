@@ -6,8 +6,8 @@ import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse, Response
 
-from crawler.middlewares.charset import Utf8BodyMiddleware
-from crawler.middlewares.redirect_loop import RedirectLoop, RedirectLoopMiddleware
+from crawler.runtime.middlewares.charset import Utf8BodyMiddleware
+from crawler.runtime.middlewares.redirect_loop import RedirectLoop, RedirectLoopMiddleware
 
 URL = "https://www.merkur.de/welt/a-91234567.html"
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.localsite import LocalSite
+from tests.support.localsite import LocalSite
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from crawler.localsite import LocalSite
 from tests.crawling import crawl
+from tests.support.localsite import LocalSite
 
 
 def test_each_exported_item_names_its_type(mongo_uri, db, tmp_path):

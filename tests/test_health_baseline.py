@@ -10,10 +10,10 @@ from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
 from crawler import settings
-from crawler.health.baseline import Thresholds, compare, missing_since, transitions
-from crawler.health.coverage import Coverage, present
-from crawler.health.metrics import http_figures, run_metrics
-from crawler.health.monitors import run_close_suite
+from crawler.runtime.health.baseline import Thresholds, compare, missing_since, transitions
+from crawler.runtime.health.coverage import Coverage, present
+from crawler.runtime.health.metrics import http_figures, run_metrics
+from crawler.runtime.health.monitors import run_close_suite
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 FULL = {"kicker": 0.8, "headline": 1.0, "lead": 1.0, "authors": 0.9, "date": 1.0, "body": 1.0, "images": 0.7}

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import re
 
-from crawler.localsite import LocalSite
-from crawler.summary import summarize
+from crawler.apps.summary import summarize
 from tests.crawling import crawl
+from tests.support.localsite import LocalSite
 
 
 def test_a_field_gone_and_errors_up_raise_health_alerts(mongo_uri, db, tmp_path):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from crawler.cli import main
+from crawler.apps.cli import main
 from tests.test_consumers_data import HOSTILE_HEADLINE, NEW_KICKER, Crawled, crawled_database
 
 

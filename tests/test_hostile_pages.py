@@ -1,5 +1,5 @@
-"""Hostile pages are bounded: a listing's links (NEWSMON_LISTING_MAX_LINKS, crawler/listing_cap.py), and a
-page's size and decompressed size, plain or rendered (DOWNLOAD_MAXSIZE; crawler/render/limits.py)."""
+"""Hostile pages are bounded: a listing's links (NEWSMON_LISTING_MAX_LINKS, crawler/discover/listing_cap.py), and a
+page's size and decompressed size, plain or rendered (DOWNLOAD_MAXSIZE; crawler/runtime/render/limits.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import re
 import pytest
 from scrapy.http import HtmlResponse, Request
 
-from crawler.items import TeaserItem
-from crawler.listing_cap import LINKS_CUT, PAGES_CUT
-from crawler.localsite import LocalSite
-from crawler.localsite.server import FLOOD_ID
+from crawler.discover.listing_cap import LINKS_CUT, PAGES_CUT
+from crawler.model.items import TeaserItem
 from spiders.ippen import MerkurSpider
 from tests.crawling import crawl
+from tests.support.localsite import LocalSite
+from tests.support.localsite.server import FLOOD_ID
 from tests.test_robots_crawl import needs_browser
 
 FLOOD = re.compile(rf"-{str(FLOOD_ID)[:2]}\d{{6}}\.html$")
@@ -82,7 +82,7 @@ def test_a_gzip_bomb_is_cut_at_the_size_cap_plain_or_rendered(render, mongo_uri,
     path = site.article(site.seed_article_id).path
     site.set_fault(rf"^{re.escape(path)}$", "gzip_bomb", size=64 * 2**20)
     reject, log = crawl_one_page(site, path, mongo_uri, db, tmp_path, "-s", f"NEWSMON_RENDER={render}")
-    # plain: Scrapy's decompression guard; rendered: the handler's byte count (crawler/render/limits.py)
+    # plain: Scrapy's decompression guard; rendered: the handler's byte count (crawler/runtime/render/limits.py)
     expected = "fetch: IgnoreRequest" if render == "never" else "fetch: DownloadCancelledError"
     assert reject["reason"] == expected
     assert "larger than download max size" in log or "exceeded DOWNLOAD_MAXSIZE" in log

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.localsite import LocalSite
 from crawler.store.sequence import committed_seq
 from tests.crawling import PROJECT, crawl, stored_ids
+from tests.support.localsite import LocalSite
 
 FAST = ("-s", "AUTOTHROTTLE_ENABLED=False")
 DUE = ("-a", "refresh=due", *FAST)
@@ -192,7 +192,17 @@ def test_newsmon_crawl_stores_and_writes_a_feed_file(site, mongo_uri, db, tmp_pa
     local, base_url = site
     out = tmp_path / "articles.jsonl"
     env = {**os.environ, "MONGO_URI": mongo_uri, "NEWSMON_MONGO_DB": db.name, "NEWSMON_DATA_DIR": str(tmp_path / "d")}
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "merkur", "-a", f"base_url={base_url}", "-O", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "crawler.apps.cli",
+        "crawl",
+        "merkur",
+        "-a",
+        f"base_url={base_url}",
+        "-O",
+        str(out),
+    ]
     command += ["--logfile", str(tmp_path / "crawl.log"), "-s", "AUTOTHROTTLE_ENABLED=False"]
     assert subprocess.run(command, env=env, cwd=PROJECT, timeout=300, check=False).returncode == 0
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from crawler.apps.schedule import ScheduleError, load_schedule, schedule_from_dict
 from crawler.consumers.query import BadFilter, parse_time
 from crawler.consumers.web import App
-from crawler.scheduler import ScheduleError, load_schedule, schedule_from_dict
 from tests.test_security_crawl import dead_port
 from tests.test_serve_app import HOST, call
 
@@ -22,7 +22,7 @@ OUT_OF_RANGE = ("999999w", "0001-01-01T00:00+01:00", "9999-12-31T23:30-01:00")
 
 def newsmon(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "crawler.apps.cli", *args],
         env={**os.environ, **(env or {})},
         cwd=PROJECT,
         capture_output=True,

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree, html
 
-from crawler.localsite import SEED_ARTICLE_ID, FixturesNotFound, LocalSite
-from crawler.localsite.__main__ import main as cli
+from tests.support.localsite import SEED_ARTICLE_ID, FixturesNotFound, LocalSite
+from tests.support.localsite.__main__ import main as cli
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NS = {"rss": "http://purl.org/rss/1.0/", "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
@@ -446,7 +446,7 @@ def test_cli_controls_a_running_site(fresh, capsys):
 
 def test_cli_serve_prints_the_base_url_and_stops_on_sigterm():
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.localsite", "serve", "--port", "0", "--articles", "5"],
+        [sys.executable, "-m", "tests.support.localsite", "serve", "--port", "0", "--articles", "5"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

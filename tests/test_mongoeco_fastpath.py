@@ -20,8 +20,8 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from crawler.store import mongoeco_fastpath
-from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
+from crawler.store.embedded import fastpath as mongoeco_fastpath
+from crawler.store.embedded.launcher import ensure_embedded_server, stop_embedded_server
 
 
 def start(directory: Path, *args: str) -> MongoClient:
@@ -45,9 +45,9 @@ def db(tmp_path: Path) -> Iterator[Database]:
 def test_patched_mongoeco_source_is_unchanged() -> None:
     """Fails when a mongoeco upgrade changes a function the fast path replaces or relies on.
 
-    Then: review the change against crawler/store/mongoeco_fastpath.py, adapt or drop the override, bump
+    Then: review the change against crawler/store/embedded/fastpath.py, adapt or drop the override, bump
     SUPPORTED_VERSION and the pin in pyproject.toml, and re-record the hashes
-    (``python -m crawler.store.mongoeco_fastpath``).
+    (``python -m crawler.store.embedded.fastpath``).
     """
     assert mongoeco.__version__ == mongoeco_fastpath.SUPPORTED_VERSION
     assert mongoeco_fastpath.changed_sources() == []

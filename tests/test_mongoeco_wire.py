@@ -1,4 +1,4 @@
-"""newsmon's wire fix for mongoeco (crawler/store/mongoeco_wire.py): pinned to the exact mongoeco source, and
+"""newsmon's wire fix for mongoeco (crawler/store/embedded/wire.py): pinned to the exact mongoeco source, and
 cursor ids that go out as BSON longs and come back as longs, as MongoDB and its drivers do.
 
 The wire test runs a real embedded server (a tmp data dir, a free port) and reads raw replies with pymongo;
@@ -19,8 +19,8 @@ from bson.raw_bson import RawBSONDocument
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from crawler.store import mongoeco_wire
-from crawler.store.embedded import ensure_embedded_server, stop_embedded_server
+from crawler.store.embedded import wire as mongoeco_wire
+from crawler.store.embedded.launcher import ensure_embedded_server, stop_embedded_server
 
 LONG_ID = b"\x12id\x00"  # BSON element type 0x12 (int64) named "id"
 INT_ID = b"\x10id\x00"  # type 0x10 (int32)
@@ -29,8 +29,8 @@ INT_ID = b"\x10id\x00"  # type 0x10 (int32)
 def test_wrapped_mongoeco_source_is_unchanged() -> None:
     """Fails when a mongoeco upgrade changes a function the wire fix wraps or relies on.
 
-    Then: check whether mongoeco now sends cursor ids as longs itself (then drop crawler/store/mongoeco_wire.py),
-    else review the change, bump SUPPORTED_VERSION and re-record the hashes (`python -m crawler.store.mongoeco_wire`).
+    Then: check whether mongoeco now sends cursor ids as longs itself (then drop crawler/store/embedded/wire.py),
+    else review the change, bump SUPPORTED_VERSION and re-record the hashes (`python -m crawler.store.embedded.wire`).
     """
     assert mongoeco.__version__ == mongoeco_wire.SUPPORTED_VERSION
     assert mongoeco_wire.changed_sources() == []

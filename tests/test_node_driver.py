@@ -25,7 +25,7 @@ from pymongo.database import Database
 
 from crawler.config import load_settings
 from crawler.store.connection import resolve_uri
-from crawler.store.embedded import stop_embedded_server
+from crawler.store.embedded.launcher import stop_embedded_server
 from tests.test_consumers_data import crawled_database
 
 PROJECT = Path(__file__).resolve().parent.parent

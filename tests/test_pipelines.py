@@ -12,15 +12,15 @@ from hypothesis import strategies as st
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from crawler.canonical import canonical_url, origin, rebase
 from crawler.extract.ippen_listing import extract_teasers
-from crawler.fingerprint import content_hash
-from crawler.identity import article_id
-from crawler.items import ArticleItem, Block, Image, RejectItem, TeaserItem
-from crawler.normalize import FURNITURE, comparable, is_furniture, normalize_article
+from crawler.model.canonical import canonical_url, origin, rebase
+from crawler.model.fingerprint import content_hash
+from crawler.model.identity import article_id
+from crawler.model.items import ArticleItem, Block, Image, RejectItem, TeaserItem
+from crawler.model.normalize import FURNITURE, comparable, is_furniture, normalize_article
+from crawler.model.teasers import TeaserBook
 from crawler.pipelines.normalize import NormalizePipeline
 from crawler.pipelines.validate import ValidatePipeline
-from crawler.teasers import TeaserBook
 
 ARTICLE = "https://www.merkur.de/politik/ukraine-krise-baerbock-kiew-91245736.html"
 

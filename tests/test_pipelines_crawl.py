@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from crawler.canonical import canonical_url
 from crawler.extract.ippen_listing import extract_teasers
-from crawler.localsite import LocalSite
+from crawler.model.canonical import canonical_url
 from tests.crawling import crawl, stored_ids
+from tests.support.localsite import LocalSite
 
 NOT_A_LISTING = re.compile(r"(?:-\d+\.html|\.xml|\.rdf|robots\.txt)$")
 

@@ -15,14 +15,14 @@ from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
 from crawler.config import OPTIONS
-from crawler.localsite import LocalSite
-from crawler.render import BrowserNotFound, RenderMemory, RenderPolicy, find_browser
-from crawler.render.addon import HANDLER, RenderAddon
-from crawler.render.blocking import RequestBlocker, is_third_party
-from crawler.render.browser import DEFAULT_BROWSER_ARGS, DEFAULT_BROWSER_PATH, launch_options
-from crawler.render.policy import FALLBACK_META, RENDER_META, SAMPLE_META
-from crawler.sites import IPPEN_SITES, Site, SiteConfigError, site_from_dict
+from crawler.discover.sites import IPPEN_SITES, Site, SiteConfigError, site_from_dict
+from crawler.runtime.render import BrowserNotFound, RenderMemory, RenderPolicy, find_browser
+from crawler.runtime.render.addon import HANDLER, RenderAddon
+from crawler.runtime.render.blocking import RequestBlocker, is_third_party
+from crawler.runtime.render.browser import DEFAULT_BROWSER_ARGS, DEFAULT_BROWSER_PATH, launch_options
+from crawler.runtime.render.policy import FALLBACK_META, RENDER_META, SAMPLE_META
 from spiders.ippen import MerkurSpider
+from tests.support.localsite import LocalSite
 
 BASE = "http://127.0.0.1:8800"
 SITE = IPPEN_SITES["merkur.de"]

@@ -8,10 +8,10 @@ import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse, Response
 
-from crawler.localsite import LocalSite
-from crawler.revisit import Hint, Intervals, Known, RevisitPolicy, last_change, parse_duration
-from crawler.revisit_planner import RevisitPlanner, refresh_mode
+from crawler.discover.revisit.planner import RevisitPlanner, refresh_mode
+from crawler.discover.revisit.policy import Hint, Intervals, Known, RevisitPolicy, last_change, parse_duration
 from spiders.ippen import MerkurSpider
+from tests.support.localsite import LocalSite
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BASE = "http://127.0.0.1:8800"
@@ -191,7 +191,7 @@ def test_the_incremental_addon_comes_with_every_newsmon_spider():
     settings = Settings({"ADDONS": {"crawler.config.EnvSettingsAddon": 0}})
     MerkurSpider.update_settings(settings)
     addons = settings.getdict("ADDONS")
-    assert addons == {"crawler.config.EnvSettingsAddon": 0, "crawler.incremental.IncrementalAddon": 20}
+    assert addons == {"crawler.config.EnvSettingsAddon": 0, "crawler.discover.revisit.addon.IncrementalAddon": 20}
 
 
 def test_requests_without_a_crawler_are_plain():

@@ -10,7 +10,7 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
-from crawler.http_cache import AtomicFilesystemCacheStorage, RevalidatePolicy
+from crawler.discover.revisit.http_cache import AtomicFilesystemCacheStorage, RevalidatePolicy
 from crawler.store.revisit import load_known
 from tests.test_store_writer import T0, article, run_writer, teaser
 

@@ -1,4 +1,4 @@
-"""robots.txt obeyed for every request (crawler/middlewares/robotstxt.py): a site that disallows everything gets
+"""robots.txt obeyed for every request (crawler/runtime/middlewares/robotstxt.py): a site that disallows everything gets
 no request but `/robots.txt`, from every spider and entry point, plain, rendered and distributed; a robots.txt
 that fails to load is read as Scrapy reads it (any answer is parsed, so an error page allows everything; a
 download error allows everything)."""
@@ -16,10 +16,10 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, TextResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.localsite import LocalSite
-from crawler.middlewares.robotstxt import RobotsTxtMiddleware
-from crawler.render import BrowserNotFound, find_browser
+from crawler.runtime.middlewares.robotstxt import RobotsTxtMiddleware
+from crawler.runtime.render import BrowserNotFound, find_browser
 from tests.crawling import PROJECT, crawl, crawl_command, stored_ids
+from tests.support.localsite import LocalSite
 from tests.test_distributed_crawl import finish, local_redis, worker  # noqa: F401 (local_redis: a fixture)
 
 DISALLOW_ALL = "User-agent: *\nDisallow: /\n"
@@ -46,13 +46,13 @@ def news_config(tmp_path: Path, base_url: str) -> Path:
 def newsmon_crawl(
     spider: str, base_url: str, mongo_uri: str, db_name: str, tmp_path: Path, *args: str, exit_code: int = 0
 ) -> None:
-    """`newsmon crawl` (crawler.cli) with the same environment and arguments as `tests.crawling.crawl`."""
+    """`newsmon crawl` (crawler.apps.cli) with the same environment and arguments as `tests.crawling.crawl`."""
     import subprocess
 
     tmp_path.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "crawl-0.log"
     command, env = crawl_command(base_url, mongo_uri, db_name, tmp_path / "data", log, *args, spider=spider)
-    command = [sys.executable, "-m", "crawler.cli", "crawl", *command[4:]]
+    command = [sys.executable, "-m", "crawler.apps.cli", "crawl", *command[4:]]
     done = subprocess.run(command, env=env, cwd=PROJECT, timeout=300, check=False)
     assert done.returncode == exit_code, log.read_text(encoding="utf-8")[-3000:]
 
@@ -169,6 +169,6 @@ def test_every_waiter_gets_the_parser():
 
 def test_scrapy_still_lets_later_waiters_through():
     """The upstream regression this middleware works around; when this fails, Scrapy is fixed and
-    crawler/middlewares/robotstxt.py can go."""
+    crawler/runtime/middlewares/robotstxt.py can go."""
     # the request that fetched robots.txt and the first waiter are checked; the other 13 get None
     assert waiters_allowed(ScrapyRobotsTxtMiddleware, 15) == 13

@@ -1,5 +1,5 @@
 """A run's record (`crawl_runs`) survives SIGTERM during a long shutdown, once or twice
-(crawler/extensions/crawl_runs.py: the reactor's "before shutdown" trigger writes the run's end)."""
+(crawler/runtime/extensions/crawl_runs.py: the reactor's "before shutdown" trigger writes the run's end)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.localsite import LocalSite
 from tests.crawling import crawl
+from tests.support.localsite import LocalSite
 
 
 def wait_for(log: Path, text: str, process: subprocess.Popen, timeout: float = 120) -> None:
@@ -60,7 +60,7 @@ def test_a_run_end_the_database_does_not_take_is_spooled_for_the_store_destinati
 
     from scrapy.settings import Settings
 
-    from crawler.extensions.crawl_runs import CrawlRunRecorder
+    from crawler.runtime.extensions.crawl_runs import CrawlRunRecorder
     from crawler.store.spool import Spool
 
     with socket.socket() as s:

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from pymongo.database import Database
 
-from crawler.localsite import LocalSite
-from crawler.scheduler import Job, ScheduleError, Scheduler, load_schedule, schedule_from_dict
+from crawler.apps.schedule import Job, ScheduleError, Scheduler, load_schedule, schedule_from_dict
 from crawler.store.runs import settle_dead_runs
 from tests.crawling import PROJECT, crawl
+from tests.support.localsite import LocalSite
 
 FAST = {"AUTOTHROTTLE_ENABLED": False, "NEWSMON_STORE_FLUSH_SECONDS": 0.2, "RETRY_TIMES": 0}
 
@@ -59,7 +59,7 @@ def start_scheduler(config: Path, mongo_uri: str, db: Database, tmp_path: Path, 
     }
     with (tmp_path / "scheduler.log").open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", "schedule", "--config", str(config), *args],
+            [sys.executable, "-m", "crawler.apps.cli", "schedule", "--config", str(config), *args],
             env=env,
             cwd=PROJECT,
             stdout=log,
@@ -266,7 +266,7 @@ def test_settings_from_the_environment_reach_scheduled_runs(site, mongo_uri, db,
         "NEWSMON_REVISIT_BUDGET": "7",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "schedule", "--config", str(config), "--once"],
+        [sys.executable, "-m", "crawler.apps.cli", "schedule", "--config", str(config), "--once"],
         env=env,
         cwd=PROJECT,
         capture_output=True,

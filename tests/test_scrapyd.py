@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.distributed.redis_server import free_port
-from crawler.localsite import LocalSite
+from crawler.runtime.distributed.redis_server import free_port
 from tests.crawling import PROJECT, stored_ids
+from tests.support.localsite import LocalSite
 
 BIN = Path(sys.executable).parent
 

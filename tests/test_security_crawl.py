@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from crawler import settings as project_settings
-from crawler.localsite import LocalSite
+from tests.support.localsite import LocalSite
 
 PROJECT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "newsmon-reader", "s3cr3t-Pa55w0rd"

@@ -1,6 +1,6 @@
 """`newsmon serve` end to end in headless Chromium, on the data of a real crawl with an edit between two crawls.
 
-The server runs as `python -m crawler.cli serve --port 0` in a subprocess; the browser is Debian's Chromium
+The server runs as `python -m crawler.apps.cli serve --port 0` in a subprocess; the browser is Debian's Chromium
 driven by Playwright's sync API (no Scrapy reactor in this process), launched with newsmon's own options.
 """
 
@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from crawler.config import load_settings
-from crawler.render.browser import find_browser, launch_options
+from crawler.runtime.render.browser import find_browser, launch_options
 from tests.test_consumers_data import HOSTILE_HEADLINE, NEW_KICKER, crawled_database
 
 
@@ -39,7 +39,7 @@ def server(crawled, tmp_path_factory) -> Iterator[str]:
         "NEWSMON_DATA_DIR": str(tmp_path_factory.mktemp("serve-data")),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "serve", "--port", "0"],
+        [sys.executable, "-m", "crawler.apps.cli", "serve", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -15,8 +15,8 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from crawler.localsite import LocalSite
 from tests.crawling import PROJECT, crawl_command
+from tests.support.localsite import LocalSite
 
 FAST = ("-s", "AUTOTHROTTLE_ENABLED=false", "-s", "RETRY_TIMES=0")
 

@@ -11,8 +11,8 @@ from scrapy.http import HtmlResponse, Response, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.items import ArticleItem, RejectItem, TeaserItem
-from crawler.news_spider import START_META
+from crawler.discover.spider import START_META
+from crawler.model.items import ArticleItem, RejectItem, TeaserItem
 from spiders.ippen import IppenSpider, MerkurSpider
 
 BASE = "http://127.0.0.1:8800"
@@ -88,7 +88,7 @@ def test_sitemap_since_filters_old_entries():
 def test_unreadable_article_becomes_a_reject():
     spider = MerkurSpider(base_url=BASE)
     url = f"{BASE}/welt/x-91000001.html"
-    # auto rendering (crawler.render): a page without headline or body is fetched once more, rendered
+    # auto rendering (crawler.runtime.render): a page without headline or body is fetched once more, rendered
     (again,) = list(spider.parse_article(html(url, "<html><body>Fehler</body></html>")))
     assert isinstance(again, Request) and again.meta["playwright"] and again.dont_filter
     rendered = HtmlResponse(url=url, body=b"<html><body>Fehler</body></html>", request=again, flags=["playwright"])

@@ -9,7 +9,7 @@ import pytest
 from scrapy import Request
 from scrapy.http import XmlResponse
 
-from crawler.sites import SiteConfigError, load_site
+from crawler.discover.sites import SiteConfigError, load_site
 from spiders.news import GenericNewsSpider
 from tests.crawling import crawl, stored_ids
 
@@ -87,7 +87,7 @@ def test_news_sitemap_publication_dates_filter_with_since(tmp_path):
 
 @pytest.mark.parametrize("profile", ["generic", "auto"])
 def test_generic_spider_crawls_the_local_site_from_a_config(tmp_path, mongo_uri, db, profile):
-    from crawler.localsite import LocalSite
+    from tests.support.localsite import LocalSite
 
     local = LocalSite(n_articles=12, seed=5)
     with local.serve(port=0) as base_url:

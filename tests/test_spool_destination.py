@@ -8,8 +8,8 @@ import socket
 import subprocess
 import sys
 
-from crawler.localsite import LocalSite
 from tests.crawling import PROJECT, crawl_command
+from tests.support.localsite import LocalSite
 
 
 def test_batches_spooled_for_an_unreachable_database_never_land_in_another(mongo_uri, db, tmp_path):
@@ -32,7 +32,7 @@ def test_batches_spooled_for_an_unreachable_database_never_land_in_another(mongo
     assert len(runs) == 1, "only the run that wrote here is here"
 
     status = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "db", "status"],
+        [sys.executable, "-m", "crawler.apps.cli", "db", "status"],
         env={**os.environ, "NEWSMON_DATA_DIR": str(tmp_path / "data"), "MONGO_URI": mongo_uri},
         cwd=PROJECT,
         capture_output=True,

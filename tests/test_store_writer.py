@@ -11,11 +11,11 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.database import Database
 
+from crawler.model.teasers import TeaserBook
 from crawler.store.connection import redact_text, redact_uri
 from crawler.store.schema import ensure_indexes
 from crawler.store.spool import Spool
 from crawler.store.writer import BatchWriter
-from crawler.teasers import TeaserBook
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 

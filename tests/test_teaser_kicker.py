@@ -20,10 +20,10 @@ from crawler.extract.class_index import ClassIndex, ClassSelector
 from crawler.extract.common import parse_html, publisher_id
 from crawler.extract.ippen_listing import extract_teasers
 from crawler.extract.link_listing import extract_link_teasers
-from crawler.localsite import LocalSite
-from crawler.localsite.content import SECTIONS
-from crawler.localsite.markup import Element, by_class, one, parse
-from crawler.localsite.teasers import kicker_place
+from tests.support.localsite import LocalSite
+from tests.support.localsite.content import SECTIONS
+from tests.support.localsite.markup import Element, by_class, one, parse
+from tests.support.localsite.teasers import kicker_place
 
 ARTICLE = re.compile(r"-\d{5,}\.html$")
 LISTING = "listings/deichstube_news_2017_12_18.html"

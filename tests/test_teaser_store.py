@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from crawler.model.teasers import TeaserBook
 from crawler.store.change_recorder import ChangeRecorder
 from crawler.store.savers import TeaserSaver
-from crawler.teasers import TeaserBook
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
 AID = "merkur.de:91245736"

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.localsite import LocalSite
-from crawler.normalize import clean_text, comparable
-from crawler.terminal import SafeFormatter, escape_controls, strip_controls
+from crawler.model.normalize import clean_text, comparable
+from crawler.model.terminal import SafeFormatter, escape_controls, strip_controls
 from tests.crawling import crawl
+from tests.support.localsite import LocalSite
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -90,7 +90,12 @@ def site() -> Iterator[tuple[LocalSite, str]]:
 def newsmon(mongo_uri: str, db_name: str, *args: str) -> str:
     env = {**os.environ, "MONGO_URI": mongo_uri, "NEWSMON_MONGO_DB": db_name}
     done = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args], env=env, cwd=PROJECT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "crawler.apps.cli", *args],
+        env=env,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout + done.stderr
@@ -115,7 +120,7 @@ def test_a_hostile_page_reaches_neither_the_store_nor_the_terminal(site, mongo_u
     assert db.changes.count_documents({"article_id": f"merkur.de:{seed}", "field": "headline"}) == 1
 
     logs = "".join(p.read_text(encoding="utf-8") for p in tmp_path.glob("crawl-*.log"))
-    assert "crawler.extensions.safe_log.SafeLog" in logs
+    assert "crawler.runtime.extensions.safe_log.SafeLog" in logs
     assert not UNSAFE.search(logs.replace("\n", "").replace("\t", ""))
 
     # Data stored raw (before normalization removed controls) is made safe where it is printed.

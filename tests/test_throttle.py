@@ -10,7 +10,7 @@ from scrapy.extensions.throttle import AutoThrottle as ScrapyAutoThrottle
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
-from crawler.extensions.throttle import AutoThrottle
+from crawler.runtime.extensions.throttle import AutoThrottle
 
 
 def delays(cls: type, status: int, answers: int = 10) -> list[float]:
@@ -43,4 +43,4 @@ def test_the_project_uses_it_instead_of_scrapys():
 
     extensions = load_settings().getdict("EXTENSIONS")
     assert extensions["scrapy.extensions.throttle.AutoThrottle"] is None
-    assert "crawler.extensions.throttle.AutoThrottle" in extensions
+    assert "crawler.runtime.extensions.throttle.AutoThrottle" in extensions

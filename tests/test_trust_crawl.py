@@ -14,11 +14,11 @@ import json
 import subprocess
 from dataclasses import replace
 
+from crawler.apps.summary import summarize
 from crawler.consumers.export import documents
 from crawler.consumers.query import Filters
-from crawler.localsite import LocalSite
-from crawler.summary import summarize
 from tests.crawling import PROJECT, crawl, crawl_command
+from tests.support.localsite import LocalSite
 
 REAL = "https://www.merkur.de"
 ABSENT = ("bayern", "/sport/rssfeed.rdf")

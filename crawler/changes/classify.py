@@ -36,7 +36,7 @@ from functools import cached_property
 from typing import Any
 
 from crawler.changes.diff import Op, changed_words, op_words
-from crawler.normalize import comparable
+from crawler.model.normalize import comparable
 
 
 class EditClass(StrEnum):

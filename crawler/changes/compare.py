@@ -29,11 +29,11 @@ from datetime import UTC, datetime
 from difflib import SequenceMatcher
 from typing import Any
 
-from crawler.canonical import canonical_url
 from crawler.changes.classify import EditClass, classify, significance
 from crawler.changes.diff import Op, Token, changed_words, compact, list_diff, value_diff, word_diff
 from crawler.changes.noise import comparable_text, tokens
-from crawler.normalize import comparable
+from crawler.model.canonical import canonical_url
+from crawler.model.normalize import comparable
 
 BLOCK_MATCH = 0.5
 """Two blocks are the same block, edited, when at least this share of their words match (difflib ratio)."""

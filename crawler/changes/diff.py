@@ -2,7 +2,7 @@
 
 Words are whitespace-separated tokens with their punctuation attached ("Baerbock," is one word), so a diff
 reads like the text and a comma fix is a one-word change. Tokens are *matched* on their comparison form
-(`crawler.normalize.comparable`), so typography never shows up as a change, but the ops carry the original
+(`crawler.model.normalize.comparable`), so typography never shows up as a change, but the ops carry the original
 words as the publisher wrote them.
 
 An op is `{"op": "equal" | "insert" | "delete" | "replace", "old": str, "new": str}`; `old` is empty for an
@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
 
-from crawler.normalize import comparable
+from crawler.model.normalize import comparable
 
 _EDGE_PUNCTUATION = re.compile(r"^\W+|\W+$")
 Token = tuple[str, str]

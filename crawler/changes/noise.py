@@ -1,13 +1,13 @@
 """What is not an edit: fragments of text that change on every fetch without anyone editing the article.
 
-Typography and whitespace are handled by `crawler.normalize.comparable` (each word is matched on its comparison
+Typography and whitespace are handled by `crawler.model.normalize.comparable` (each word is matched on its comparison
 form). On top of that, the rules below name *volatile* fragments: relative times ("vor 5 Minuten"), labelled
 update stamps ("Aktualisiert: 12.03.2025, 10:15 Uhr"), view and comment counters, reading times, bare ad labels.
 They are found on the comparison form of the text and the words they cover are left out of comparison and
 diffs, so "vor 5 Minuten" → "vor 7 Minuten" is no change, and a real edit beside it shows without it.
 
 Related-article boxes, ads and furniture are removed earlier (the extractor and `normalize.FURNITURE`);
-tracking parameters of image URLs by `crawler.canonical.canonical_url`.
+tracking parameters of image URLs by `crawler.model.canonical.canonical_url`.
 
 A rule only ever hides words from comparison, it never invents a change: the price of a too-broad rule is a
 missed edit, never a false one. Rules are kept narrow for that reason (a labelled stamp, not any date; "vor 5

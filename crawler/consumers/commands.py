@@ -1,4 +1,4 @@
-"""`newsmon export` and `newsmon serve`: their arguments and what they do (crawler/cli.py only wires them in)."""
+"""`newsmon export` and `newsmon serve`: their arguments and what they do (crawler/apps/cli.py only wires them in)."""
 
 from __future__ import annotations
 

@@ -14,9 +14,9 @@ from bson import json_util
 from bson.json_util import RELAXED_JSON_OPTIONS
 from pymongo.database import Database
 
-from crawler.canonical import canonical_url
 from crawler.changes import compact
 from crawler.config import load_settings
+from crawler.model.canonical import canonical_url
 from crawler.store import schema
 
 VERSION_FIELDS = {"version": 1, "fetched_at": 1, "kicker": 1, "headline": 1, "content_hash": 1, "url": 1}

@@ -41,7 +41,7 @@ from crawler.extract.common import (
 from crawler.extract.headline_parts import text_without
 from crawler.extract.maintext import KICKER_CLASS, extract_main_text, find_kicker
 from crawler.extract.metadata import PageMeta, read_metadata
-from crawler.items import ArticleItem, Block, Image
+from crawler.model.items import ArticleItem, Block, Image
 
 NAME = "generic/2"
 

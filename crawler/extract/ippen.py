@@ -42,7 +42,7 @@ from crawler.extract.common import (
 from crawler.extract.headline_parts import text_without
 from crawler.extract.maintext import FURNITURE_TEXT, strip_inline_furniture
 from crawler.extract.metadata import PageMeta, read_metadata
-from crawler.items import ArticleItem, Block, Image
+from crawler.model.items import ArticleItem, Block, Image
 
 __all__ = ["GENERATIONS", "NAME", "ExtractionError", "Generation", "extract_article", "is_ippen_page"]
 

@@ -18,7 +18,7 @@ from lxml.html import HtmlElement
 from crawler.extract.class_index import ClassIndex, ClassSelector
 from crawler.extract.common import ExtractionError, clean, join_url, parse_html, publisher_id, read_date
 from crawler.extract.headline_parts import text_without, within
-from crawler.items import TeaserItem
+from crawler.model.items import TeaserItem
 
 NAME = "ippen-listing/2"
 """2: the kicker inside the headline element no longer opens the headline; alternatives in preference order."""

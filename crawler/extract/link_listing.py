@@ -17,7 +17,7 @@ from lxml.html import HtmlElement
 from crawler.extract.common import clean, join_url, parse_html, publisher_id
 from crawler.extract.headline_parts import text_without
 from crawler.extract.maintext import KICKER_CLASS
-from crawler.items import TeaserItem
+from crawler.model.items import TeaserItem
 
 NAME = "link-listing/2"
 """2: a kicker inside the link (or its heading) goes to `kicker`, no longer opening the headline."""

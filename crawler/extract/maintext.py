@@ -20,7 +20,7 @@ from functools import lru_cache
 from lxml.html import HtmlElement
 
 from crawler.extract.common import clean
-from crawler.items import Block
+from crawler.model.items import Block
 
 MIN_PARAGRAPH = 25
 """Characters a `<p>` needs to count when choosing the container."""

@@ -1,6 +1,6 @@
 """Which extractor reads a page: a publisher profile for its markup, the generic extractor for everything else,
 and for a page the profile cannot read (a markup generation it does not know), so no page is lost to a redesign.
-The article's `extractor` says which one read it; crawl health counts them per site (`crawler.health`)."""
+The article's `extractor` says which one read it; crawl health counts them per site (`crawler.runtime.health`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from crawler.extract import generic, ippen
 from crawler.extract.common import ExtractionError
-from crawler.items import ArticleItem
+from crawler.model.items import ArticleItem
 
 Reader = Callable[[str, str, str, datetime | None], ArticleItem]
 

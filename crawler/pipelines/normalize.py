@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from crawler.fingerprint import content_hash
-from crawler.items import ArticleItem
-from crawler.normalize import normalize_article
+from crawler.model.fingerprint import content_hash
+from crawler.model.items import ArticleItem
+from crawler.model.normalize import normalize_article
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from crawler.items import ArticleItem, RejectItem, TeaserItem
+from crawler.model.items import ArticleItem, RejectItem, TeaserItem
 from crawler.store.runtime import StoreRuntime
 
 if TYPE_CHECKING:

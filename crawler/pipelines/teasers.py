@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from crawler.canonical import canonical_url
-from crawler.identity import article_id
-from crawler.items import TeaserItem
+from crawler.model.canonical import canonical_url
+from crawler.model.identity import article_id
+from crawler.model.items import TeaserItem
+from crawler.model.teasers import TeaserBook, normalize_teaser
 from crawler.store.runtime import StoreRuntime
-from crawler.teasers import TeaserBook, normalize_teaser
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -20,7 +20,7 @@ BUFFER_DEFAULT = 5000  # also the documented default in crawler.config
 
 
 class TeaserPipeline:
-    """Folds the run's teasers per article (see `crawler.teasers`) and hands them to the store at the end.
+    """Folds the run's teasers per article (see `crawler.model.teasers`) and hands them to the store at the end.
 
     A teaser repeated on the same page is dropped (logged at DEBUG); every other teaser passes on, so a feed
     export (`-O teasers.jsonl`) holds each placement once. Memory is bounded by `NEWSMON_TEASER_BUFFER`

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from crawler.items import ArticleItem, RejectItem
+from crawler.model.items import ArticleItem, RejectItem
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -158,7 +158,7 @@ class ChangeRecorder:
         Only a teaser's own headline or kicker changing is a change (`teaser.headline`, `teaser.kicker`); a
         first sighting never is, and a teaser headline that reads otherwise than its article's is a fact on the
         teaser document (`headline_vs_article`), not a change. A change that is a flip of an A/B test (`flips`:
-        the fields per article, `crawler.teasers.teaser_facts`) is classed `ab_flip`. The caller writes them
+        the fields per article, `crawler.model.teasers.teaser_facts`) is classed `ab_flip`. The caller writes them
         (`write`) once the teaser documents are merged.
         """
         out = []

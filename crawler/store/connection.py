@@ -79,7 +79,7 @@ def resolve_uri(settings: Mapping[str, Any]) -> str:
     uri = settings.get("MONGO_URI")
     if uri:
         return str(uri)
-    from crawler.store.embedded import ensure_embedded_server
+    from crawler.store.embedded.launcher import ensure_embedded_server
 
     server = ensure_embedded_server(check_data_dir(settings), port=int(settings.get("NEWSMON_EMBEDDED_PORT") or 0))
     return server.uri

@@ -1,7 +1,8 @@
 """What a crawl needs to know before it starts: the site's stored articles and their teaser headlines.
 
 Read once per run, at the start (in a thread, off the reactor), with narrow projections, so the spider can decide
-without another round trip whether an article it discovers is known, due, or signalled (`crawler.revisit`).
+without another round trip whether an article it discovers is known, due, or
+signalled (`crawler.discover.revisit.policy`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from crawler.revisit import Known
+from crawler.discover.revisit.policy import Known
 from crawler.store import schema
 
 ARTICLE_FIELDS = {

@@ -1,6 +1,6 @@
 """`crawl_runs` as the scheduler sees it: runs settled after their process ended, and runs that died unrecorded.
 
-A crawl records itself (`crawler.extensions.crawl_runs.CrawlRunRecorder`): `running` at its start, its end state
+A crawl records itself (`crawler.runtime.extensions.crawl_runs.CrawlRunRecorder`): `running` at its start, its end state
 at its end. A crawl killed in between (SIGKILL, out of memory, a crash) stays `running` until someone
 who saw it end says so: the scheduler, which knows each child's pid and exit code, or the next crawl on the same
 host, which finds the recorded pid gone (`settle_dead_runs`). A crawl that died before it could record anything

@@ -14,7 +14,7 @@ from twisted.internet.threads import deferToThread
 from crawler.changes import DriftDetector
 from crawler.changes.alerts import build_alerter
 from crawler.config import data_dir
-from crawler.extensions import awaitable_handler
+from crawler.runtime.extensions import awaitable_handler
 from crawler.store.change_recorder import ChangeRecorder
 from crawler.store.connection import connect, destination, redact_text, redact_uri, resolve_uri
 from crawler.store.savers import default_savers

@@ -16,11 +16,11 @@ from pymongo import InsertOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
-from crawler.fingerprint import CONTENT_FIELDS, content_hash, short_hash
-from crawler.identity import article_id
+from crawler.model.fingerprint import CONTENT_FIELDS, content_hash, short_hash
+from crawler.model.identity import article_id
+from crawler.model.teasers import TeaserFacts, teaser_facts
 from crawler.store import schema
 from crawler.store.change_recorder import ChangeRecorder, version_id
-from crawler.teasers import TeaserFacts, teaser_facts
 
 logger = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ def rebaseline(current: dict[str, Any] | None, doc: dict[str, Any]) -> dict[str,
 
 
 REVISIT_FIELDS = ("etag", "last_modified")
-"""HTTP validators of the last full fetch, sent back on the next one (crawler.revisit_planner)."""
+"""HTTP validators of the last full fetch, sent back on the next one (crawler.discover.revisit.planner)."""
 
 
 def _with_revisit(update: dict[str, Any], doc: dict[str, Any], next_visit: datetime | None) -> dict[str, Any]:
@@ -309,10 +309,10 @@ class RevisitSaver:
 
 
 class TeaserSaver:
-    """Merges a run's teaser record (`crawler.teasers.TeaserRecord.to_doc`) into one document per article.
+    """Merges a run's teaser record (`crawler.model.teasers.TeaserRecord.to_doc`) into one document per article.
 
     Before merging, the record is read against the stored teaser and its article's headline
-    (`crawler.teasers.teaser_facts`): whether the teaser's headline differs from the article's
+    (`crawler.model.teasers.teaser_facts`): whether the teaser's headline differs from the article's
     (`headline_vs_article`) and its A/B tests (`ab_tests`) are set on the document; the teaser's own edits go
     to the change recorder.
 

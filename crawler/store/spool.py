@@ -22,7 +22,7 @@ from typing import Any
 
 from bson import json_util
 
-from crawler.store.private import private_dir, private_opener
+from crawler.store.embedded.private import private_dir, private_opener
 
 _OPTIONS = json_util.JSONOptions(json_mode=json_util.JSONMode.CANONICAL, tz_aware=True)
 HEADER = "newsmon_spool"

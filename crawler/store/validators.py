@@ -131,7 +131,7 @@ CONTENT = {
     ),
     "paywall": value("bool", "True when the article is behind the paywall (then the body is the free part)."),
 }
-"""The content fields (`crawler.fingerprint.CONTENT_FIELDS`): what an edit can change, in articles and versions."""
+"""The content fields (`crawler.model.fingerprint.CONTENT_FIELDS`): what an edit can change, in articles, versions."""
 
 FETCH = {
     "html_hash": value(nullable("string"), "SHA-256 of the raw HTML fetched (fetch fact: not part of the content)."),
@@ -377,7 +377,7 @@ DOUBLE = ("double", "int")
 """A share or rate: a float, stored as a double (an int only if a writer ever passes one)."""
 
 RUN_HEALTH = record(
-    "The run's health (crawler/health, docs/reliability.md): its figures, the site's usual figures, the "
+    "The run's health (crawler/runtime/health, docs/reliability.md): its figures, the site's usual figures, the "
     "spidermon monitors and the alerts raised. Absent when the run was killed before its end.",
     {
         "status": value("string", "`ok`, or `alert` when any alert was raised."),
@@ -431,7 +431,8 @@ RUN_HEALTH = record(
                 "new_articles": value(INT, "Articles stored for the first time."),
                 "new_versions": value(INT, "Versions stored."),
                 "listing_links_cut": value(
-                    INT, "Teasers dropped from listing pages over NEWSMON_LISTING_MAX_LINKS (crawler/listing_cap.py)."
+                    INT,
+                    "Teasers dropped from listing pages over NEWSMON_LISTING_MAX_LINKS (discover/listing_cap.py).",
                 ),
                 "listings_cut": value(INT, "Listing pages cut at NEWSMON_LISTING_MAX_LINKS."),
             },

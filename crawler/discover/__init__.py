@@ -1,0 +1,1 @@
+"""Discovery: the spider, the sites it reads, and revisiting (policy, planner, HTTP cache)."""

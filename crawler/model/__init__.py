@@ -1,0 +1,1 @@
+"""What flows through every stage: items, an article's identity, normal text, fingerprints."""

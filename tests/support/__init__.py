@@ -1,0 +1,1 @@
+"""Support shared by tests and bench: the local publisher site and crawl helpers."""
