@@ -1,11 +1,11 @@
 """Write throughput and query latency of the embedded server as newsmon's collections grow to a year of data.
 
 Grows collections shaped like newsmon's (the real indexes from ``crawler.store.schema``; string ``_id``s from
-natural keys) against a fresh embedded server, in batches of 500 new articles. Every batch writes what a
-crawl writes for them: a ``find`` of the current articles by ``_id``, upserts of 500 new and 250 revisited
-articles (the revisits guarded by their version), 750 article versions, 750 teaser upserts (500 new, 250
-re-sightings), a ``$inc`` on the change counter and 250 changes with their ``seq``. At 100,000 articles the
-database holds 150,000 versions, 100,000 teasers and 50,000 changes: a year of one large publisher.
+natural keys) against a fresh embedded server, in batches of 500 new articles. Every batch writes what a crawl
+writes for them: a ``find`` of the current articles by ``_id``, upserts of 500 new and 250 revisited articles (the
+revisits guarded by their version), 750 article version inserts (as the savers write them), 750 teaser upserts
+(500 new, 250 re-sightings), a ``$inc`` on the change counter and 250 changes with their ``seq``. At 100,000
+articles the database holds 150,000 versions, 100,000 teasers and 50,000 changes: a year of one large publisher.
 
 Per step of 1,000 articles it records write operations (= documents written) per second of wall time and per
 CPU second of the server process (the second does not depend on other work on the machine); at checkpoints it
@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pymongo import MongoClient, ReturnDocument, UpdateOne
+from pymongo import InsertOne, MongoClient, ReturnDocument, UpdateOne
 from pymongo.database import Database
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -102,9 +102,7 @@ class Workload:
             number = old + 1
             fields = article_fields(n, number)
             version_doc = {**fields, "article_id": aid(n), "fetched_at": fetched, "run_id": f"run-{start}"}
-            version_ops.append(
-                UpdateOne({"_id": f"{aid(n)}:v{number:06d}"}, {"$setOnInsert": version_doc}, upsert=True)
-            )
+            version_ops.append(InsertOne({"_id": f"{aid(n)}:v{number:06d}", **version_doc}))
             guard: dict[str, Any] = {"_id": aid(n), "version": old} if old else {"_id": aid(n)}
             article_ops.append(
                 UpdateOne(
