@@ -302,8 +302,10 @@ def ensure_embedded_server(
 
 
 def _project_root() -> str:
-    """Run the child from the directory holding the ``crawler`` package, so ``-m`` finds it."""
-    return str(Path(__file__).resolve().parents[2])
+    """Run the child from the directory holding the ``crawler`` package, so ``-m`` finds it (also uninstalled)."""
+    import crawler
+
+    return str(Path(crawler.__file__).resolve().parents[1])
 
 
 def _wait_until_up(
