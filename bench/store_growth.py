@@ -34,7 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from pymongo import InsertOne, MongoClient, ReturnDocument, UpdateOne
+from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import AutoReconnect, BulkWriteError
 
 PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
@@ -52,6 +54,24 @@ PARAGRAPH = (
 )
 IN_CHUNK = 250  # mongoeco 4.11 refuses an $in of ~500 values ("Expression tree is too large")
 CHECKPOINTS = (1_000, 5_000, 10_000, 25_000, 50_000, 100_000)
+
+
+def bulk_write_retrying(collection: Collection, ops: list[Any], attempts: int = 3) -> int:
+    """Write ``ops`` unordered as the store's writer does: a dropped connection (a loaded machine can make pymongo's
+    monitor give up on a busy server) is retried, and on a retry a version already written is not an error.
+    Returns the number of retries."""
+    for attempt in range(attempts):
+        try:
+            collection.bulk_write(ops, ordered=False)
+            return attempt
+        except AutoReconnect:
+            if attempt == attempts - 1:
+                raise
+        except BulkWriteError as error:
+            if attempt and all(e.get("code") == 11000 for e in error.details.get("writeErrors", [])):
+                return attempt
+            raise
+    return attempts
 
 
 def aid(n: int) -> str:
@@ -85,6 +105,7 @@ class Workload:
     changes: int = 0
     versions: dict[int, int] = field(default_factory=dict)
     rng: random.Random = field(default_factory=lambda: random.Random(7))
+    retries: int = 0
 
     def batch(self, size: int) -> int:
         """Write what a crawl writes for ``size`` new articles; returns the number of write operations."""
@@ -129,9 +150,12 @@ class Workload:
                 )
             )
             self.versions[n] = number
-        db[schema.ARTICLE_VERSIONS].bulk_write(version_ops, ordered=False)
-        db[schema.ARTICLES].bulk_write(article_ops, ordered=False)
-        db[schema.TEASERS].bulk_write(teaser_ops, ordered=False)
+        for collection, collection_ops in (
+            (schema.ARTICLE_VERSIONS, version_ops),
+            (schema.ARTICLES, article_ops),
+            (schema.TEASERS, teaser_ops),
+        ):
+            self.retries += bulk_write_retrying(db[collection], collection_ops)
         ops = len(version_ops) + len(article_ops) + len(teaser_ops) + 1
         if revisits:
             counter = db[schema.COUNTERS].find_one_and_update(
@@ -237,6 +261,7 @@ def grow(label: str, stock: bool, max_docs: int, step: int, batch: int, step_tim
                     "server_cpu_s": round(cpu, 2),
                     "ops_per_server_cpu_s": round(ops / cpu, 1),
                     "load": round(os.getloadavg()[0], 1),
+                    "retries": w.retries,
                 }
             )
             print(
