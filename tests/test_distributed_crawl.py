@@ -16,7 +16,7 @@ import redis
 
 from crawler.runtime.distributed.keys import Keys
 from crawler.runtime.distributed.redis_server import LocalRedis
-from tests.crawling import crawl, stored_ids
+from tests.support.crawling import crawl, stored_ids
 from tests.support.localsite import LocalSite
 
 ARTICLE = r"^/(?:[a-z0-9-]+/)+(?:[a-z0-9-]*-)?\d{8}\.html$"
