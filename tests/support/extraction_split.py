@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "articles"
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "articles"
 SEED = 18
 """The issue that set the split aside (issue 18)."""
 ALWAYS_READ = ("Merkur", "FrankfurterRundschau")
