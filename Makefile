@@ -80,7 +80,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 demo: venv
-	$(PY) -m crawler.apps.demo
+	$(PY) -m tests.support.demo
 
 bench: venv
 	$(PY) bench/store_write.py

@@ -217,10 +217,10 @@ def main() -> None:
     from pymongo import MongoClient
 
     from crawler.config import load_settings
-    from crawler.runtime.distributed.redis_server import LocalRedis
     from crawler.runtime.distributed.seed import push_due
     from crawler.store.embedded.launcher import ensure_embedded_server, stop_embedded_server
     from tests.support.localsite import LocalSite
+    from tests.support.redis_server import LocalRedis
 
     tmp = Path(tempfile.mkdtemp(prefix="newsmon-bench-dist-"))
     embedded = None

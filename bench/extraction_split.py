@@ -16,26 +16,14 @@ tests/test_extract_ippen.py, so they are read anyway.
 from __future__ import annotations
 
 import argparse
-import random
+import sys
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "articles"
-SEED = 18
-"""The issue that set the split aside (issue 18)."""
-ALWAYS_READ = ("Merkur", "FrankfurterRundschau")
+PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
 
-
-def publisher_of(stem: str) -> str:
-    """`BerlinerZeitung_2024_04_26` -> `BerlinerZeitung`."""
-    return stem.rsplit("_", 3)[0]
-
-
-def validation_publishers(fixtures: Path = FIXTURES) -> list[str]:
-    """A third of the fixture publishers (rounded), drawn by a seeded shuffle of the sorted names."""
-    names = sorted({publisher_of(p.stem) for p in (fixtures / "fundus" / "de").glob("*.html")})
-    pool = [n for n in names if n not in ALWAYS_READ]
-    random.Random(SEED).shuffle(pool)
-    return sorted(pool[: round(len(names) / 3)])
+from tests.support.extraction_split import FIXTURES, publisher_of, validation_publishers  # noqa: E402
 
 
 def make_trees(out: Path, fixtures: Path = FIXTURES) -> None:

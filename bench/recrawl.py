@@ -50,7 +50,7 @@ if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
 from bench.harness import machine, run_and_write, scratch_store  # noqa: E402
-from tests.crawling import crawl_command  # noqa: E402
+from tests.support.crawling import crawl_command  # noqa: E402
 from tests.support.localsite import LocalSite  # noqa: E402
 from tests.support.localsite.server import SiteHandler  # noqa: E402
 

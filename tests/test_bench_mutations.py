@@ -1,5 +1,6 @@
-"""bench/mutations.py without crawling: its edits read as their classes in process, noise reads as nothing, and
-the scoring counts a right field with a wrong class as a miss plus a false positive."""
+"""The mutation benchmark's edits and scoring (tests/support/mutations.py, run by bench/mutations.py) without
+crawling: its edits read as their classes in process, noise reads as nothing, and the scoring counts a right field
+with a wrong class as a miss plus a false positive."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import random
 from pathlib import Path
 from typing import Any
 
-from bench import mutations
 from crawler.changes import compare_versions
 from crawler.changes.classify import damerau_levenshtein
 from crawler.extract.profiles import extract_article
 from crawler.model.normalize import normalize_article
+from tests.support import mutations
 from tests.support.localsite import LocalSite
 
 

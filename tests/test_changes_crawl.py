@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from crawler.store.sequence import committed_seq
-from tests.crawling import crawl
+from tests.support.crawling import crawl
 from tests.support.localsite import LocalSite
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from crawler.apps.cli import main
 from crawler.store.spool import Spool, describe_waiting, destination_dir
-from tests.crawling import PROJECT
+from tests.support.crawling import PROJECT
 
 
 def dead_uri() -> str:

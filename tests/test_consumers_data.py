@@ -18,7 +18,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from crawler.store.validators import apply_validators
-from tests.crawling import crawl
+from tests.support.crawling import crawl
 from tests.support.localsite import LocalSite
 
 HOSTILE_HEADLINE = 'Droht die <script>window.pwned=1</script> "Eskalation" & <img src=x onerror=alert(1)>?'

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.crawling import crawl, stored_ids
+from tests.support.crawling import crawl, stored_ids
 from tests.support.localsite import LocalSite
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crawler.runtime.render import BrowserNotFound, find_browser
-from tests.crawling import crawl, stored_ids
+from tests.support.crawling import crawl, stored_ids
 from tests.support.localsite import LocalSite
 from tests.support.localsite.teasers import kicker_place
 

@@ -15,9 +15,9 @@ import pytest
 import redis
 
 from crawler.runtime.distributed.keys import Keys
-from crawler.runtime.distributed.redis_server import LocalRedis
-from tests.crawling import crawl, stored_ids
+from tests.support.crawling import crawl, stored_ids
 from tests.support.localsite import LocalSite
+from tests.support.redis_server import LocalRedis
 
 ARTICLE = r"^/(?:[a-z0-9-]+/)+(?:[a-z0-9-]*-)?\d{8}\.html$"
 

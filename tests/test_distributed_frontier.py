@@ -17,8 +17,8 @@ from crawler.runtime.distributed.connection import redact
 from crawler.runtime.distributed.frontier import Frontier
 from crawler.runtime.distributed.keys import Keys
 from crawler.runtime.distributed.queue import ReliableQueue
-from crawler.runtime.distributed.redis_server import LocalRedis
 from crawler.runtime.distributed.seed import push_due, push_urls, start_requests
+from tests.support.redis_server import LocalRedis
 
 
 @pytest.fixture(scope="module")

@@ -126,7 +126,7 @@ TOKEN = re.compile(r"\w+")
 FLOORS = {"body_f1": 0.98, "authors": 0.97, "date": 0.97}
 """The figures on these pages (docs/benchmarks.md, after issue 18): the gate fails when quality drops below them."""
 VALIDATION_FLOORS = {"body_f1": 0.97, "authors": 0.92, "date": 0.97}
-"""The issue-18 targets on the validation third (bench/extraction_split.py), scored here, never read."""
+"""The issue-18 targets on the validation third (tests/support/extraction_split.py), scored here, never read."""
 TRUTH_ERRORS = {
     "JungeWelt_2026_05_18": "authors",  # the truth lists the dateline place "Nairobi" as an author
 }
@@ -147,7 +147,7 @@ def test_quality_floors_against_ground_truth(fixtures_dir: Path) -> None:
 
 
 def test_quality_floors_on_the_validation_third(fixtures_dir: Path) -> None:
-    from bench.extraction_split import publisher_of, validation_publishers
+    from tests.support.extraction_split import publisher_of, validation_publishers
 
     held = set(validation_publishers(fixtures_dir / "articles"))
     chosen = [s for s in stems(fixtures_dir) if publisher_of(s) in held]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.faults import concurrent_crawls, crawler_kills, db_outage, misbehaving_site
+from tests.support.faults import concurrent_crawls, crawler_kills, db_outage, misbehaving_site
 
 
 @pytest.mark.parametrize("how", ["proxy", "sigterm", "sigkill"])

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.faults import extractors, fixture_pages, mutate
 from crawler.extract.common import ExtractionError, join_url
+from tests.support.faults import extractors, fixture_pages, mutate
 
 HANG_SECONDS = 20.0
 """Not a speed assertion (the bench measures speed): a page that takes this long is stuck, on any machine."""

@@ -9,9 +9,9 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import AutoReconnect
 
-from bench.faults import CuttableProxy
 from crawler.store.spool import Spool
 from crawler.store.writer import BatchWriter
+from tests.support.faults import CuttableProxy
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.crawling import crawl
+from tests.support.crawling import crawl
 from tests.support.localsite import LocalSite
 
 

@@ -7,7 +7,7 @@ import json
 import re
 
 from crawler.apps.summary import summarize
-from tests.crawling import crawl
+from tests.support.crawling import crawl
 from tests.support.localsite import LocalSite
 
 

@@ -11,7 +11,7 @@ from scrapy.http import HtmlResponse, Request
 from crawler.discover.listing_cap import LINKS_CUT, PAGES_CUT
 from crawler.model.items import TeaserItem
 from spiders.ippen import MerkurSpider
-from tests.crawling import crawl
+from tests.support.crawling import crawl
 from tests.support.localsite import LocalSite
 from tests.support.localsite.server import FLOOD_ID
 from tests.test_robots_crawl import needs_browser

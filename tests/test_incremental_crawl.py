@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crawler.store.sequence import committed_seq
-from tests.crawling import PROJECT, crawl, stored_ids
+from tests.support.crawling import PROJECT, crawl, stored_ids
 from tests.support.localsite import LocalSite
 
 FAST = ("-s", "AUTOTHROTTLE_ENABLED=False")

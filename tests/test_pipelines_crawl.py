@@ -10,7 +10,7 @@ import pytest
 
 from crawler.extract.ippen_listing import extract_teasers
 from crawler.model.canonical import canonical_url
-from tests.crawling import crawl, stored_ids
+from tests.support.crawling import crawl, stored_ids
 from tests.support.localsite import LocalSite
 
 NOT_A_LISTING = re.compile(r"(?:-\d+\.html|\.xml|\.rdf|robots\.txt)$")

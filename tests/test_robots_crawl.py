@@ -18,7 +18,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.runtime.middlewares.robotstxt import RobotsTxtMiddleware
 from crawler.runtime.render import BrowserNotFound, find_browser
-from tests.crawling import PROJECT, crawl, crawl_command, stored_ids
+from tests.support.crawling import PROJECT, crawl, crawl_command, stored_ids
 from tests.support.localsite import LocalSite
 from tests.test_distributed_crawl import finish, local_redis, worker  # noqa: F401 (local_redis: a fixture)
 
@@ -46,7 +46,7 @@ def news_config(tmp_path: Path, base_url: str) -> Path:
 def newsmon_crawl(
     spider: str, base_url: str, mongo_uri: str, db_name: str, tmp_path: Path, *args: str, exit_code: int = 0
 ) -> None:
-    """`newsmon crawl` (crawler.apps.cli) with the same environment and arguments as `tests.crawling.crawl`."""
+    """`newsmon crawl` (crawler.apps.cli) with the same environment and arguments as `tests.support.crawling.crawl`."""
     import subprocess
 
     tmp_path.mkdir(parents=True, exist_ok=True)

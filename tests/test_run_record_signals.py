@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crawling import crawl
+from tests.support.crawling import crawl
 from tests.support.localsite import LocalSite
 
 

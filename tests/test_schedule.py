@@ -20,7 +20,7 @@ from pymongo.database import Database
 
 from crawler.apps.schedule import Job, ScheduleError, Scheduler, load_schedule, schedule_from_dict
 from crawler.store.runs import settle_dead_runs
-from tests.crawling import PROJECT, crawl
+from tests.support.crawling import PROJECT, crawl
 from tests.support.localsite import LocalSite
 
 FAST = {"AUTOTHROTTLE_ENABLED": False, "NEWSMON_STORE_FLUSH_SECONDS": 0.2, "RETRY_TIMES": 0}

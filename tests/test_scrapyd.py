@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.runtime.distributed.redis_server import free_port
-from tests.crawling import PROJECT, stored_ids
+from tests.support.crawling import PROJECT, stored_ids
 from tests.support.localsite import LocalSite
+from tests.support.redis_server import free_port
 
 BIN = Path(sys.executable).parent
 

@@ -1,7 +1,7 @@
 """One settings path for `scrapy crawl`: env settings take effect, `-s` beats env, a bad value or spider argument
 is refused in one line before the crawl, and a crawl that could fetch nothing it was asked for exits 1.
 
-Every crawl here is `scrapy crawl` in a subprocess (tests/crawling.py), so what is tested is what a user runs."""
+Every crawl here is `scrapy crawl` in a subprocess (tests/support/crawling.py): what is tested is what a user runs."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from tests.crawling import PROJECT, crawl_command
+from tests.support.crawling import PROJECT, crawl_command
 from tests.support.localsite import LocalSite
 
 FAST = ("-s", "AUTOTHROTTLE_ENABLED=false", "-s", "RETRY_TIMES=0")

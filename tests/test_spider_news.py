@@ -11,7 +11,7 @@ from scrapy.http import XmlResponse
 
 from crawler.discover.sites import SiteConfigError, load_site
 from spiders.news import GenericNewsSpider
-from tests.crawling import crawl, stored_ids
+from tests.support.crawling import crawl, stored_ids
 
 
 def write_config(tmp_path: Path, text: str) -> Path:

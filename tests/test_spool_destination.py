@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 
-from tests.crawling import PROJECT, crawl_command
+from tests.support.crawling import PROJECT, crawl_command
 from tests.support.localsite import LocalSite
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from crawler.model.normalize import clean_text, comparable
 from crawler.model.terminal import SafeFormatter, escape_controls, strip_controls
-from tests.crawling import crawl
+from tests.support.crawling import crawl
 from tests.support.localsite import LocalSite
 
 PROJECT = Path(__file__).resolve().parent.parent

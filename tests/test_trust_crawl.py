@@ -17,7 +17,7 @@ from dataclasses import replace
 from crawler.apps.summary import summarize
 from crawler.consumers.export import documents
 from crawler.consumers.query import Filters
-from tests.crawling import PROJECT, crawl, crawl_command
+from tests.support.crawling import PROJECT, crawl, crawl_command
 from tests.support.localsite import LocalSite
 
 REAL = "https://www.merkur.de"

@@ -1,1 +1,4 @@
-"""The applications: the newsmon CLI, the schedule, the summary, the demo, Scrapy command overrides."""
+"""The applications: the newsmon CLI, the schedule, the summary, Scrapy command overrides.
+
+(`make demo` runs from a checkout, tests/support/demo.py: it serves the local site, which is not installed.)
+"""

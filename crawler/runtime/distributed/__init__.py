@@ -10,7 +10,6 @@ filter; newsmon subclasses them where they fall short (see each module) and adds
 - `scheduler.SharedScheduler`: the scrapy-redis scheduler that pauses, instead of failing, while Redis is away;
 - `worker.DistributedWorker`: heartbeat, acknowledgements, waking an idle engine, stopping when all is done;
 - `seed.push_due` / `seed.push_urls`: how a scheduler (or anyone) feeds a site's queue, under a Redis lock;
-- `redis_server.LocalRedis`: Debian's redis-server on 127.0.0.1 for tests, the bench and the demo.
 
-Deployment: docs/deployment.md.
+Deployment: docs/deployment.md. A throwaway Redis for tests, the bench and the demo: tests/support/redis_server.py.
 """

@@ -12,7 +12,8 @@ Command line: `python -m tests.support.localsite serve --port 8800` and control 
 from tests.support.localsite.content import SECTIONS, SEED_ARTICLE_ID, ArticleSpec, Block, ImageSpec
 from tests.support.localsite.faults import Fault
 from tests.support.localsite.fixtures import FixturesNotFound
-from tests.support.localsite.site import LocalSite, RequestRecord, Response
+from tests.support.localsite.publisher import Publisher, RequestRecord, Response
+from tests.support.localsite.site import LocalSite
 
 __all__ = [
     "SECTIONS",
@@ -23,6 +24,7 @@ __all__ = [
     "FixturesNotFound",
     "ImageSpec",
     "LocalSite",
+    "Publisher",
     "RequestRecord",
     "Response",
 ]

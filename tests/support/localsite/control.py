@@ -17,10 +17,9 @@ POST /_newsmon/clear-requests
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from tests.support.localsite.site import LocalSite
+from tests.support.localsite.publisher import Publisher
 
 PREFIX = "/_newsmon/"
 
@@ -32,14 +31,14 @@ def _dates(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _article(site: LocalSite, article_id: int) -> dict[str, Any]:
+def _article(site: Publisher, article_id: int) -> dict[str, Any]:
     data = site.article(article_id).to_dict()
     if site.base_url:
         data["url"] = site.base_url + data["path"]
     return data
 
 
-def handle(site: LocalSite, method: str, action: str, data: dict[str, Any]) -> tuple[int, Any]:
+def handle(site: Publisher, method: str, action: str, data: dict[str, Any]) -> tuple[int, Any]:
     """Run one control action; (HTTP status, JSON payload). Errors come back as {"error": ...}."""
     try:
         return 200, _dispatch(site, "GET" if method == "HEAD" else method, action, dict(data))
@@ -51,7 +50,7 @@ def handle(site: LocalSite, method: str, action: str, data: dict[str, Any]) -> t
         return 404, {"error": str(exc)}
 
 
-def _dispatch(site: LocalSite, method: str, action: str, data: dict[str, Any]) -> Any:
+def _dispatch(site: Publisher, method: str, action: str, data: dict[str, Any]) -> Any:
     if method == "GET":
         if action == "articles":
             return [_article(site, a.id) for a in site.articles]

@@ -12,15 +12,12 @@ import time
 import zlib
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from tests.support.localsite import control
 from tests.support.localsite.faults import Fault
-from tests.support.localsite.site import RequestRecord, Response, interesting
-
-if TYPE_CHECKING:
-    from tests.support.localsite.site import LocalSite
+from tests.support.localsite.publisher import Publisher, RequestRecord, Response, interesting
 
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 
@@ -30,7 +27,7 @@ class SiteServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], site: LocalSite, rewrite: str | None = None) -> None:
+    def __init__(self, address: tuple[str, int], site: Publisher, rewrite: str | None = None) -> None:
         self.site = site
         self.rewrite: tuple[bytes, bytes] | None = None
         """A mirror: (the site's base URL, this server's), replaced in every body and Location header."""
@@ -231,7 +228,7 @@ def _bomb(body: bytes, size: int) -> bytes:
     return b"".join(out)
 
 
-def start_server(site: LocalSite, host: str, port: int, rewrite: str | None = None) -> tuple[SiteServer, str]:
+def start_server(site: Publisher, host: str, port: int, rewrite: str | None = None) -> tuple[SiteServer, str]:
     """Bind (port 0: a free one) and serve from a daemon thread; returns the server and its base URL.
     `rewrite`: serve as a mirror of the site at that base URL (`LocalSite.mirror`)."""
     if host not in LOOPBACK and host != "localhost":

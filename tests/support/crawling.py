@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pymongo.database import Database
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def crawl_command(

@@ -3,7 +3,8 @@
 Starts (or reuses) the embedded database and the local publisher site, crawls it with the real `merkur`
 spider, prints what the database holds, then edits the seed article's kicker on the site as a publisher
 would, re-crawls the article and prints the change newsmon flagged, with its word diff. Nothing leaves
-127.0.0.1.
+127.0.0.1. It runs from a checkout (`make demo`, `python -m tests.support.demo`): the local site is test support,
+not part of the installed package.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def crawl(base_url: str, log_file: Path, env: dict[str, str], extra: list[str] |
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.apps.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.support.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=40, help="articles on the local site")
     parser.add_argument("--port", type=int, default=0, help="port of the local site (0: a free one)")
     args = parser.parse_args(argv)
