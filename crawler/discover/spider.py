@@ -154,7 +154,7 @@ class NewsSpider(Spider):
     def update_settings(cls, settings: BaseSettings) -> None:
         """Env onto settings and every setting checked, here because Scrapy calls this before it builds the spider
         (add-ons come after, too late for what the spider's components read); then the incremental add-on (HTTP
-        cache of listings, progress display) every newsmon spider brings."""
+        cache of listings) every newsmon spider brings."""
         super().update_settings(settings)
         apply_env(settings)
         check_settings(settings)
