@@ -9,6 +9,7 @@ and this test cannot disagree.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,6 +88,7 @@ def rules() -> dict[str, set[str]]:
     return table
 
 
+@functools.cache
 def graph() -> dict[str, dict[str, int]]:
     known = set(modules())
     return {name: dict(imports(name, path, known)) for name, path in modules().items()}
@@ -166,3 +168,17 @@ def test_the_scan_sees_lazy_and_relative_imports(tmp_path: Path):
         "crawler.store.schema": 7,
     }
     assert circles({"a": {"b": 1}, "b": {"c": 1}, "c": {"a": 1}, "d": {"a": 1}}) == [frozenset("abc")]
+
+
+def test_the_slow_marks_of_conftest_name_modules_tests_and_fixtures_that_exist():
+    """A renamed slow test would silently join `make check`: every name tests/conftest.py marks slow exists."""
+    from tests.conftest import SLOW_FIXTURES, SLOW_MODULES, SLOW_TESTS
+
+    defined: dict[str, set[str]] = {}
+    for path in (ROOT / "tests").glob("test_*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        defined[path.stem] = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    assert not set(SLOW_MODULES) - set(defined), "slow modules that do not exist"
+    missing = [name for name in SLOW_TESTS if name.split("::")[1] not in defined.get(name.split("::")[0], set())]
+    assert not missing, f"slow tests that do not exist: {missing}"
+    assert all(any(fixture in names for names in defined.values()) for fixture in SLOW_FIXTURES)
