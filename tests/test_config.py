@@ -1,4 +1,5 @@
 import ast
+import os
 import re
 from pathlib import Path
 
@@ -213,3 +214,12 @@ def test_the_progress_display_is_a_project_extension_not_part_of_the_revisit_add
     settings = Settings({"NEWSMON_CONDITIONAL": True})
     IncrementalAddon().update_settings(settings)
     assert settings.getbool("HTTPCACHE_ENABLED") and not settings.getdict("EXTENSIONS")
+
+
+def test_the_project_settings_take_every_declared_default_from_options():
+    """crawler/settings.py sets no declared setting by name: OPTIONS' defaults are copied in, once."""
+    tree = ast.parse((ROOT / "crawler" / "settings.py").read_text(encoding="utf-8"))
+    assigned = {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if hasattr(t, "id")}
+    assert assigned and not assigned & DECLARED
+    settings = load_settings()
+    assert all(settings.get(opt.setting) == opt.default for opt in OPTIONS if opt.env not in os.environ)
