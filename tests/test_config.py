@@ -69,6 +69,7 @@ def test_check_settings_types_command_line_text_and_refuses_what_it_cannot_use()
     for name, value, says in [
         ("NEWSMON_RENDER", "sometimes", "expects one of auto, never, always"),
         ("NEWSMON_STORE_BATCH_SIZE", "0", "greater than 0"),
+        ("NEWSMON_ALERT_WEBHOOK_TIMEOUT", "0", "greater than 0"),
         ("NEWSMON_PROGRESS_INTERVAL", "-1", "of 0 or more"),
         ("NEWSMON_ALERT_JSONL_FSYNC", "maybe", "expects true or false"),
         ("NEWSMON_REVISIT_INTERVALS", "3h=15m", "end with `*=<interval>`"),
