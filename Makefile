@@ -74,7 +74,7 @@ test: venv browser redis node-driver
 
 # The inner loop: lint, then the tests not marked slow (tests/conftest.py says which are slow and why), in under a
 # minute; `make test` runs everything.
-check: venv
+check: venv browser redis
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
