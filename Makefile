@@ -1,4 +1,5 @@
-# newsmon: `make demo` (crawl the local publisher site into the embedded database) and `make test`.
+# newsmon: `make demo` (crawl the local publisher site into the embedded database), `make check` (lint and the
+# fast tests, for the inner loop) and `make test` (everything, as CI runs it).
 # Both build the virtualenv on first use with a Python >= 3.13 they find on their own
 # (NEWSMON_PYTHON, python3.13+, or a pyenv-installed 3.13+).
 
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: venv browser redis node-driver test lint format demo bench bench-render db-stop clean
+.PHONY: venv browser redis node-driver test check lint format demo bench bench-render db-stop clean
 
 venv: $(STAMP)
 
@@ -70,6 +71,13 @@ test: venv browser redis node-driver
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The inner loop: lint, then the tests not marked slow (tests/conftest.py says which are slow and why), in under a
+# minute; `make test` runs everything.
+check: venv browser redis
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

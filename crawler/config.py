@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.settings import BaseSettings, Settings
+from scrapy.utils.misc import load_object
 from scrapy.utils.project import get_project_settings
 
 
@@ -25,14 +26,9 @@ class Option:
     doc: str
     choices: tuple[str, ...] = ()
     """The values a text setting accepts (checked case-insensitively); empty: any."""
-    check: Callable[[Any], Any] | None = None
-    """Parses a text setting's value and raises ValueError when it is not acceptable."""
-
-
-def _check_intervals(value: Any) -> Any:
-    from crawler.discover.revisit.policy import parse_intervals
-
-    return parse_intervals(value)
+    check: Callable[[Any], Any] | str | None = None
+    """Parses a text setting's value and raises ValueError when it is not acceptable. A stage's own parser is named
+    by dotted path (as Scrapy settings name components), so this module imports no stage (docs/architecture.md)."""
 
 
 def _check_mongo_uri(value: Any) -> Any:
@@ -169,6 +165,18 @@ OPTIONS: tuple[Option, ...] = (
         "Server selection / connect timeout of the MongoDB client, in milliseconds.",
     ),
     Option(
+        "NEWSMON_CRAWL_RUNS_ENABLED",
+        "NEWSMON_CRAWL_RUNS_ENABLED",
+        True,
+        "Record each run in `crawl_runs` (its counts and stop reason; health compares runs with these records).",
+    ),
+    Option(
+        "NEWSMON_HEALTH_ENABLED",
+        "NEWSMON_HEALTH_ENABLED",
+        True,
+        "Judge each run's health when it ends (field coverage, error rates, staleness, drift; docs/reliability.md).",
+    ),
+    Option(
         "NEWSMON_HEALTH_HISTORY_RUNS",
         "NEWSMON_HEALTH_HISTORY_RUNS",
         10,
@@ -295,7 +303,7 @@ OPTIONS: tuple[Option, ...] = (
         "NEWSMON_REVISIT_INTERVALS",
         "3h=15m, 1d=1h, 7d=3h, 30d=3d, *=30d",
         "Revisit policy: `age=interval` pairs, youngest first (age since the article last changed); `*` for older.",
-        check=_check_intervals,
+        check="crawler.discover.revisit.policy.parse_intervals",
     ),
     Option(
         "NEWSMON_REVISIT_BUDGET",
@@ -369,6 +377,7 @@ _POSITIVE = {
     "NEWSMON_RENDER_MAX_PAGES",
     "NEWSMON_RENDER_TIMEOUT_MS",
     "NEWSMON_ALERT_WEBHOOK_QUEUE",
+    "NEWSMON_ALERT_WEBHOOK_TIMEOUT",
 }
 
 
@@ -413,12 +422,39 @@ def _coerce(raw: Any, opt: Option) -> Any:
             raise ValueError(f"expects one of {', '.join(opt.choices)}")
         return text
     if opt.check is not None:
-        opt.check(raw)
+        (load_object(opt.check) if isinstance(opt.check, str) else opt.check)(raw)
     return raw
 
 
 def _refuse(opt: Option, raw: Any, exc: ValueError, source: str) -> SettingError:
     return SettingError(f"{opt.setting}={raw!r} ({source}) {exc}; see the settings table in the README")
+
+
+_BY_SETTING = {opt.setting: opt for opt in OPTIONS}
+
+
+def default(name: str) -> Any:
+    """The default of the setting `name` as OPTIONS declares it (KeyError for a setting OPTIONS does not declare)."""
+    return _BY_SETTING[name].default
+
+
+def option(settings: Mapping[str, Any] | BaseSettings | None, name: str) -> Any:
+    """The setting `name` from `settings` (any `.get(name)`, or None), typed like its default; its default when unset.
+
+    The one way code reads a setting OPTIONS declares, so a default is written in one place: a call site passes
+    none (tests/test_config.py refuses one, and a setting read that OPTIONS does not declare). Unset is None, or
+    an empty text where text cannot be the value (a number, a flag, a choice); an empty list of browser flags stays
+    empty. KeyError for a name OPTIONS does not declare; SettingError for a value it cannot use."""
+    opt = _BY_SETTING[name]
+    raw = settings.get(name) if settings is not None else None
+    if raw is None:
+        return opt.default
+    if raw == "":
+        return "" if isinstance(opt.default, str | None) and not opt.choices else opt.default
+    try:
+        return _coerce(raw, opt)
+    except ValueError as exc:
+        raise _refuse(opt, raw, exc, "setting") from None
 
 
 def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -66,6 +66,8 @@ EXTENSIONS = {
     "crawler.runtime.extensions.throttle.AutoThrottle": 0,
     "crawler.runtime.extensions.crawl_runs.CrawlRunRecorder": 100,
     "crawler.runtime.health.extension.CrawlHealth": 110,
+    # Progress lines in the log and live on a terminal (off: NEWSMON_PROGRESS_INTERVAL=0, NEWSMON_PROGRESS_LIVE=off).
+    "crawler.runtime.extensions.progress.Progress": 500,
 }
 # spidermon's monitors in newsmon's close-of-run health suite (crawler/runtime/health/monitors.py): a run without a
 # single item fails, and so does one where more than 10 % of requests were refused or failed on the server.

@@ -315,3 +315,10 @@ def test_ab_flips_are_not_alerted_unless_asked_for():
     assert default.accepts(edit) and not default.accepts(flip)
     asked = build_alerter({"NEWSMON_ALERT_AB_FLIPS": "true"}).filter
     assert asked.accepts(flip) and not asked.accepts({**flip, "edit_class": "metadata"})
+
+
+def test_webhook_settings_default_to_options_and_zero_retries_means_one_attempt():
+    url = {"NEWSMON_ALERT_WEBHOOK": "http://127.0.0.1:9/hook"}
+    sink = build_alerter(url).sinks[-1]
+    assert isinstance(sink, WebhookSink) and (sink.retries, sink.timeout, sink._queue.maxsize) == (3, 10.0, 1000)
+    assert build_alerter({**url, "NEWSMON_ALERT_WEBHOOK_RETRIES": "0"}).sinks[-1].retries == 0

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from crawler.config import SettingError, check_data_dir, data_dir, load_settings
+from crawler.config import SettingError, check_data_dir, data_dir, load_settings, option
 from crawler.consumers import commands as consumers
 from crawler.model.terminal import escape_controls, strip_controls
 
@@ -342,7 +342,7 @@ def _unreachable(prog: str, exc: Exception) -> str:
         settings = None
     uri = settings.get("MONGO_URI") if settings is not None else None
     where = redact_uri(str(uri)) if uri else f"the embedded database of {data_dir(settings)}"
-    timeout = (settings.getint("NEWSMON_STORE_TIMEOUT_MS") if settings is not None else 5000) / 1000
+    timeout = option(settings, "NEWSMON_STORE_TIMEOUT_MS") / 1000
     return (
         f"{prog}: the database at {where} did not answer within {timeout:g} s (NEWSMON_STORE_TIMEOUT_MS); "
         "check MONGO_URI and that the server runs"

@@ -45,6 +45,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from crawler.changes.classify import EditClass, significance
 from crawler.changes.diff import compact
+from crawler.config import default, option
 
 logger = logging.getLogger("newsmon.alerts")
 
@@ -59,10 +60,10 @@ ALERT_FIELDS = "NEWSMON_ALERT_FIELDS"
 ALERT_CLASSES = "NEWSMON_ALERT_CLASSES"
 ALERT_AB_FLIPS = "NEWSMON_ALERT_AB_FLIPS"
 
-DEFAULT_MIN_WORDS = 1
-DEFAULT_RETRIES = 3
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_QUEUE = 1000
+DEFAULT_MIN_WORDS = default(ALERT_MIN_WORDS)
+DEFAULT_RETRIES = default(ALERT_WEBHOOK_RETRIES)
+DEFAULT_TIMEOUT = default(ALERT_WEBHOOK_TIMEOUT)
+DEFAULT_QUEUE = default(ALERT_WEBHOOK_QUEUE)
 DEFAULT_BACKOFF = 1.0
 MAX_BACKOFF = 60.0
 SLACK_TEXT_LIMIT = 2900
@@ -337,23 +338,22 @@ class Alerter:
 def build_alerter(settings: Any) -> Alerter:
     """An Alerter from settings (any object with `.get(name)`): always the log, plus the file and webhook when set."""
     sinks: list[Sink] = [LogSink()]
-    if path := settings.get(ALERT_JSONL):
-        sinks.append(JsonlSink(path, fsync=_flag(settings.get(ALERT_JSONL_FSYNC))))
-    if url := settings.get(ALERT_WEBHOOK):
+    if path := option(settings, ALERT_JSONL):
+        sinks.append(JsonlSink(path, fsync=option(settings, ALERT_JSONL_FSYNC)))
+    if url := option(settings, ALERT_WEBHOOK):
         sinks.append(
             WebhookSink(
                 str(url),
-                retries=int(settings.get(ALERT_WEBHOOK_RETRIES) or DEFAULT_RETRIES),
-                timeout=float(settings.get(ALERT_WEBHOOK_TIMEOUT) or DEFAULT_TIMEOUT),
-                queue_size=int(settings.get(ALERT_WEBHOOK_QUEUE) or DEFAULT_QUEUE),
+                retries=option(settings, ALERT_WEBHOOK_RETRIES),
+                timeout=option(settings, ALERT_WEBHOOK_TIMEOUT),
+                queue_size=option(settings, ALERT_WEBHOOK_QUEUE),
             )
         )
-    min_words = settings.get(ALERT_MIN_WORDS)
     alert_filter = AlertFilter(
-        min_words=int(min_words) if min_words not in (None, "") else DEFAULT_MIN_WORDS,
-        fields=_names(settings.get(ALERT_FIELDS)),
-        classes=_names(settings.get(ALERT_CLASSES)),
-        exclude_classes=(EditClass.METADATA,) if _flag(settings.get(ALERT_AB_FLIPS)) else QUIET_CLASSES,
+        min_words=option(settings, ALERT_MIN_WORDS),
+        fields=_names(option(settings, ALERT_FIELDS)),
+        classes=_names(option(settings, ALERT_CLASSES)),
+        exclude_classes=(EditClass.METADATA,) if option(settings, ALERT_AB_FLIPS) else QUIET_CLASSES,
     )
     return Alerter(sinks, alert_filter)
 
@@ -470,10 +470,6 @@ def _seconds(value: str | None) -> float | None:
         return float(value) if value else None
     except ValueError:
         return None
-
-
-def _flag(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on") if value is not None else False
 
 
 def _names(value: Any) -> list[str]:

@@ -39,9 +39,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.changes.compare import FieldChange, field_presence
+from crawler.config import default
 
-DEFAULT_MIN_ARTICLES = 5
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_MIN_ARTICLES = default("NEWSMON_DRIFT_MIN_ARTICLES")
+DEFAULT_THRESHOLD = default("NEWSMON_DRIFT_THRESHOLD")
 DEFAULT_MAX_HELD = 10_000
 EXAMPLES = 5
 """Article ids named in a health alert."""

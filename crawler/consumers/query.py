@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from crawler.changes.classify import EditClass
+from crawler.model.times import parse_instant
 from crawler.store import schema
 
 EDIT_CLASSES = tuple(c.value for c in EditClass)
 FIELD_NAME = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
-RELATIVE = re.compile(r"^(\d{1,6})\s*([mhdw])$")
-UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 MAX_TEXT = 300
 
 
@@ -93,20 +92,12 @@ def positive_int(value: object, name: str, maximum: int = 10**15) -> int:
 
 
 def parse_time(value: object, name: str = "time", now: datetime | None = None) -> datetime:
-    """ISO 8601 (`2025-05-03`, `2025-05-03T10:15`, with `Z` or an offset; no zone means UTC) or an age (`6h`)."""
+    """ISO 8601 or an age (`6h`), as `crawler.model.times.parse_instant` reads them; BadFilter when it is neither."""
     raw = text(value, name)
-    relative = RELATIVE.match(raw)
     try:
-        if relative:
-            amount, unit = relative.groups()
-            return (now or datetime.now(UTC)) - timedelta(**{UNITS[unit]: int(amount)})
-        try:
-            moment = datetime.fromisoformat(raw)
-        except ValueError:
-            raise BadFilter(f"{name}: {raw!r} is neither an ISO date/time nor an age like 30m, 6h, 2d, 1w") from None
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except OverflowError:  # 999999w ago, or 0001-01-01T00:00+01:00 in UTC: before year 1 (or after 9999)
-        raise BadFilter(f"{name}: {raw!r} is out of range (years 1 to 9999 in UTC)") from None
+        return parse_instant(raw, name, now)
+    except ValueError as exc:
+        raise BadFilter(str(exc)) from None
 
 
 def build_query(kind: Kind, filters: Filters) -> dict[str, Any]:

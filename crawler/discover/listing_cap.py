@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from crawler.config import option
+
 logger = logging.getLogger(__name__)
 
 SETTING = "NEWSMON_LISTING_MAX_LINKS"
 PAGES_CUT = "newsmon/listing/pages_cut"
 LINKS_CUT = "newsmon/listing/links_cut"
-DEFAULT_MAX_LINKS = 2000
 """The default of the setting (crawler/config.py), for a spider without a crawler."""
 
 
@@ -28,7 +29,7 @@ def cap_listing[T](spider: Any, teasers: list[T], url: str) -> list[T]:
     crawler, when it has one, gives the setting and counts the cut."""
     crawler = getattr(spider, "crawler", None)
     settings = getattr(crawler, "settings", None)
-    limit = settings.getint(SETTING, DEFAULT_MAX_LINKS) if settings is not None else DEFAULT_MAX_LINKS
+    limit = option(settings, SETTING)
     if limit <= 0 or len(teasers) <= limit:
         return teasers
     dropped = len(teasers) - limit

@@ -33,7 +33,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.config import apply_env, check_settings
-from crawler.consumers.query import BadFilter, parse_time
 from crawler.discover.listing_cap import cap_listing
 from crawler.discover.revisit.planner import META as REVISIT_META
 from crawler.discover.revisit.planner import Admission, RevisitPlanner, refresh_mode
@@ -42,6 +41,7 @@ from crawler.discover.sites import Site
 from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
 from crawler.model.canonical import origin, rebase
 from crawler.model.items import ArticleItem, RejectItem, TeaserItem
+from crawler.model.times import parse_instant
 from crawler.runtime.render.policy import ARTICLE, FALLBACK_META, LISTING, SAMPLE_META, RenderPolicy, is_rendered
 
 INCREMENTAL_ADDON = "crawler.discover.revisit.addon.IncrementalAddon"
@@ -121,9 +121,9 @@ class NewsSpider(Spider):
         self.single_url = _http_url("url", url) if url else None
         self.max_articles = _positive("max_articles", max_articles) if max_articles not in (None, "") else None
         try:
-            self.since = parse_time(since, "-a since") if since else None
+            self.since = parse_instant(str(since).strip(), "-a since") if since else None
             self.refresh = refresh_mode(refresh) if refresh else None
-        except (BadFilter, ValueError) as exc:
+        except ValueError as exc:
             raise SpiderArgumentError(str(exc).replace("refresh=", "-a refresh=")) from None
         given = dict(base_url=base_url, section=section, url=url, max_articles=max_articles, since=since)
         given["refresh"] = refresh
@@ -154,7 +154,7 @@ class NewsSpider(Spider):
     def update_settings(cls, settings: BaseSettings) -> None:
         """Env onto settings and every setting checked, here because Scrapy calls this before it builds the spider
         (add-ons come after, too late for what the spider's components read); then the incremental add-on (HTTP
-        cache of listings, progress display) every newsmon spider brings."""
+        cache of listings) every newsmon spider brings."""
         super().update_settings(settings)
         apply_env(settings)
         check_settings(settings)

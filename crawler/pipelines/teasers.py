@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
+from crawler.config import option
 from crawler.model.canonical import canonical_url
 from crawler.model.identity import article_id
 from crawler.model.items import TeaserItem
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 BUFFER_SETTING = "NEWSMON_TEASER_BUFFER"
-BUFFER_DEFAULT = 5000  # also the documented default in crawler.config
 
 
 class TeaserPipeline:
@@ -38,7 +38,7 @@ class TeaserPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TeaserPipeline:
-        return cls(crawler, crawler.settings.getint(BUFFER_SETTING, BUFFER_DEFAULT))
+        return cls(crawler, option(crawler.settings, BUFFER_SETTING))
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, TeaserItem):

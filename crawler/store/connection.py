@@ -11,7 +11,7 @@ from urllib.parse import unquote, unquote_plus
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from crawler.config import check_data_dir
+from crawler.config import check_data_dir, option
 
 logger = logging.getLogger(__name__)
 
@@ -81,14 +81,14 @@ def resolve_uri(settings: Mapping[str, Any]) -> str:
         return str(uri)
     from crawler.store.embedded.launcher import ensure_embedded_server
 
-    server = ensure_embedded_server(check_data_dir(settings), port=int(settings.get("NEWSMON_EMBEDDED_PORT") or 0))
+    server = ensure_embedded_server(check_data_dir(settings), port=option(settings, "NEWSMON_EMBEDDED_PORT"))
     return server.uri
 
 
 def connect(settings: Mapping[str, Any], uri: str | None = None) -> tuple[MongoClient, Database]:
     """A client and the configured database. Lazy: this does not fail while the server is down."""
     uri = uri or resolve_uri(settings)
-    timeout = int(settings.get("NEWSMON_STORE_TIMEOUT_MS") or 5000)
+    timeout = option(settings, "NEWSMON_STORE_TIMEOUT_MS")
     client: MongoClient = MongoClient(
         uri,
         serverSelectionTimeoutMS=timeout,

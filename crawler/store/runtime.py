@@ -13,7 +13,7 @@ from twisted.internet.threads import deferToThread
 
 from crawler.changes import DriftDetector
 from crawler.changes.alerts import build_alerter
-from crawler.config import data_dir
+from crawler.config import data_dir, option
 from crawler.runtime.extensions import awaitable_handler
 from crawler.store.change_recorder import ChangeRecorder
 from crawler.store.connection import connect, destination, redact_text, redact_uri, resolve_uri
@@ -44,7 +44,7 @@ class StoreRuntime:
                 min_articles=settings.getint("NEWSMON_DRIFT_MIN_ARTICLES"),
                 threshold=settings.getfloat("NEWSMON_DRIFT_THRESHOLD"),
             ),
-            ab_window=timedelta(days=settings.getfloat("NEWSMON_AB_WINDOW_DAYS", 7.0)),
+            ab_window=timedelta(days=option(settings, "NEWSMON_AB_WINDOW_DAYS")),
         )
         self.destination = spool_destination(settings, self.uri, self.db.name)
         spool_root = data_dir(settings) / "spool"

@@ -1,4 +1,4 @@
-"""Scrapy add-on of incremental crawling: the revalidating HTTP cache for listing pages, and the progress display.
+"""Scrapy add-on of incremental crawling: the revalidating HTTP cache for listing pages.
 
 Registered by every newsmon spider (`NewsSpider.update_settings`), so `scrapy crawl`, `newsmon crawl` and
 scheduled runs behave alike. The revisit policy itself is the spider's planner (`crawler.discover.revisit.planner`).
@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
-from crawler.config import data_dir
-from crawler.runtime.extensions.progress import Progress
+from crawler.config import data_dir, option
 
 PRIORITY = "addon"
-PROGRESS_ORDER = 500
 
 
 class IncrementalAddon:
     def update_settings(self, settings: BaseSettings) -> None:
-        settings.setdefault_in_component_priority_dict("EXTENSIONS", Progress, PROGRESS_ORDER)
-        if not settings.getbool("NEWSMON_CONDITIONAL", True):
+        if not option(settings, "NEWSMON_CONDITIONAL"):
             return
         cache = {
             "HTTPCACHE_ENABLED": True,

@@ -36,6 +36,7 @@ from scrapy.utils.conf import build_component_list
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from crawler.config import default, option
 from crawler.discover.revisit.policy import Hint, Known, RevisitPolicy, last_change, parse_intervals, utc
 from crawler.extract.common import publisher_id
 from crawler.model.canonical import canonical_url
@@ -54,7 +55,7 @@ STORE_PIPELINE = "crawler.pipelines.store.StorePipeline"
 META = "newsmon_revisit"
 """Request meta of an article request: the article id, if known, and why it is fetched."""
 REFRESH_MODES = ("due", "linked", "all")
-DEFAULT_REFRESH = "linked"
+DEFAULT_REFRESH = default("NEWSMON_REFRESH")
 STAT = "newsmon/revisit/"
 
 
@@ -113,8 +114,8 @@ class RevisitPlanner:
             site,
             policy=RevisitPolicy(parse_intervals(settings.get("NEWSMON_REVISIT_INTERVALS"))),
             refresh=refresh or settings.get("NEWSMON_REFRESH"),
-            budget=settings.getint("NEWSMON_REVISIT_BUDGET", 500),
-            conditional=settings.getbool("NEWSMON_CONDITIONAL", True),
+            budget=option(settings, "NEWSMON_REVISIT_BUDGET"),
+            conditional=option(settings, "NEWSMON_CONDITIONAL"),
             store=any(_path(p) == STORE_PIPELINE for p in pipelines),
         )
 

@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from crawler.config import default
 from crawler.model.normalize import clean_text, comparable
 
-DEFAULT_INTERVALS = "3h=15m, 1d=1h, 7d=3h, 30d=3d, *=30d"
+DEFAULT_INTERVALS: str = default("NEWSMON_REVISIT_INTERVALS")
 """`age=interval` pairs, youngest first; `*` covers every older article."""
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

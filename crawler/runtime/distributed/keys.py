@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_PREFIX = "newsmon"
+from crawler.config import default
+
+DEFAULT_PREFIX = default("NEWSMON_REDIS_PREFIX")
+STAT = "newsmon/distributed/"
+"""Prefix of distributed mode's crawl stats (scheduler, worker loop, start middleware)."""
 
 
 @dataclass(frozen=True)

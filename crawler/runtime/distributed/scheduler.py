@@ -12,21 +12,20 @@ from scrapy_redis import picklecompat
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.defer import Deferred, ensureDeferred
 
+from crawler.config import option
 from crawler.runtime.distributed.connection import REDIS_ERRORS, redact, redis_from_settings
 from crawler.runtime.distributed.dupefilter import RunDupeFilter
 from crawler.runtime.distributed.frontier import Frontier
-from crawler.runtime.distributed.keys import Keys
+from crawler.runtime.distributed.keys import STAT, Keys
 from crawler.runtime.distributed.queue import ReliableQueue
+from crawler.runtime.distributed.worker import WorkerLoop
 
 if TYPE_CHECKING:
     import redis
 
     from crawler.runtime.distributed.frontier import Run
-    from crawler.runtime.distributed.worker import WorkerLoop
 
 logger = logging.getLogger(__name__)
-
-STAT = "newsmon/distributed/"
 
 
 class SharedScheduler(Scheduler):
@@ -48,8 +47,8 @@ class SharedScheduler(Scheduler):
         self.stats = crawler.stats
         settings = crawler.settings
         self.url = redact(settings.get("REDIS_URL"))
-        self.prefix = settings.get("NEWSMON_REDIS_PREFIX") or "newsmon"
-        self.worker_timeout = settings.getfloat("NEWSMON_REDIS_WORKER_TIMEOUT", 30.0)
+        self.prefix = option(settings, "NEWSMON_REDIS_PREFIX")
+        self.worker_timeout = option(settings, "NEWSMON_REDIS_WORKER_TIMEOUT")
         self.outbox: list[Request] = []
         self.down_since: float | None = None
         self.frontier: Frontier
@@ -76,8 +75,6 @@ class SharedScheduler(Scheduler):
 
     # -- open and close ------------------------------------------------------------------------------------------
     def open(self, spider: Spider) -> None:
-        from crawler.runtime.distributed.worker import WorkerLoop
-
         self.spider = spider
         keys = Keys.for_spider(spider, self.prefix)
         self.frontier = Frontier(self.server, keys, timeout=self.worker_timeout)

@@ -28,7 +28,7 @@ from scrapy.settings import BaseSettings
 from scrapy.spiderloader import SpiderLoader
 from scrapy_redis import picklecompat
 
-from crawler.config import load_settings
+from crawler.config import load_settings, option
 from crawler.runtime.distributed.connection import redact, redis_from_settings
 from crawler.runtime.distributed.dupefilter import RunDupeFilter
 from crawler.runtime.distributed.frontier import Frontier, Run, new_worker_id
@@ -123,9 +123,7 @@ class _Feeder:
         server = redis_from_settings(settings)
         self.url = redact(settings.get("REDIS_URL"))
         self.keys = Keys.for_spider(spider, settings.get("NEWSMON_REDIS_PREFIX"))
-        self.frontier = Frontier(
-            server, self.keys, new_worker_id(), settings.getfloat("NEWSMON_REDIS_WORKER_TIMEOUT", 30.0)
-        )
+        self.frontier = Frontier(server, self.keys, new_worker_id(), option(settings, "NEWSMON_REDIS_WORKER_TIMEOUT"))
         self.queue = ReliableQueue(server, spider, self.keys.requests, self.frontier, picklecompat)
         self.filter = RunDupeFilter.for_keys(server, self.keys)
 

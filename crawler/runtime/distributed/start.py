@@ -7,7 +7,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from crawler.runtime.distributed.scheduler import STAT
+from crawler.runtime.distributed.keys import STAT
 
 
 class JoinedRunStart:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
@@ -24,19 +24,21 @@ from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThread
 
+from crawler.config import option
 from crawler.runtime.distributed.connection import REDIS_ERRORS
+from crawler.runtime.distributed.keys import STAT
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from crawler.runtime.distributed.scheduler import SharedScheduler
+    from crawler.runtime.distributed.frontier import Frontier, Run
+    from crawler.runtime.distributed.queue import ReliableQueue
 
 logger = logging.getLogger(__name__)
 
 WAKE_SECONDS = 0.25
 PROBE_SECONDS = 1.0
 STORE_PIPELINE = "crawler.pipelines.store.StorePipeline"
-STAT = "newsmon/distributed/"
 
 
 def in_progress(crawler: Crawler) -> set[Request]:
@@ -53,6 +55,21 @@ def wake(crawler: Crawler) -> None:
         slot.nextcall.schedule()
 
 
+class PausingScheduler(Protocol):
+    """What the loop drives of its scheduler (`scheduler.SharedScheduler`, which starts the loop and passes itself
+    in): named here so that worker.py need not import the scheduler, which imports it."""
+
+    frontier: Frontier
+    queue: ReliableQueue
+    outbox: list[Request]
+    down_since: float | None
+    run: Run | None
+
+    def lost(self, exc: BaseException) -> None: ...
+    def resumed(self) -> None: ...
+    def flush_outbox(self) -> int: ...
+
+
 class WorkerLoop:
     """Started by `SharedScheduler.open`, finished by its `close`.
 
@@ -62,13 +79,13 @@ class WorkerLoop:
     Redis is probed every second while it is away.
     """
 
-    def __init__(self, crawler: Crawler, scheduler: SharedScheduler) -> None:
+    def __init__(self, crawler: Crawler, scheduler: PausingScheduler) -> None:
         settings = crawler.settings
         self.crawler = crawler
         self.scheduler = scheduler
         self.frontier = scheduler.frontier
-        self.max_idle = settings.getfloat("MAX_IDLE_TIME_BEFORE_CLOSE", 5.0)
-        self.ack_seconds = max(0.2, settings.getfloat("NEWSMON_STORE_FLUSH_SECONDS", 2.0))
+        self.max_idle = option(settings, "MAX_IDLE_TIME_BEFORE_CLOSE")
+        self.ack_seconds = max(0.2, option(settings, "NEWSMON_STORE_FLUSH_SECONDS"))
         self.beat_seconds = min(PROBE_SECONDS, max(0.2, self.frontier.timeout / 3))
         pipelines = build_component_list(settings.getwithbase("ITEM_PIPELINES"))
         self.has_store = any(_path(p) == STORE_PIPELINE for p in pipelines)

@@ -24,7 +24,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
-from crawler.config import data_dir
+from crawler.config import data_dir, option
 from crawler.runtime.extensions import awaitable_handler
 from crawler.store import schema
 from crawler.store.connection import connect, redact_text
@@ -80,7 +80,7 @@ class CrawlRunRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
-        if not crawler.settings.getbool("NEWSMON_CRAWL_RUNS_ENABLED", True):
+        if not option(crawler.settings, "NEWSMON_CRAWL_RUNS_ENABLED"):
             raise NotConfigured
         return cls(crawler)
 

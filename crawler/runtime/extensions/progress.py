@@ -20,6 +20,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.log import get_scrapy_root_handler
 
+from crawler.config import option
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -47,8 +49,8 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
-        interval = crawler.settings.getfloat("NEWSMON_PROGRESS_INTERVAL", 60.0)
-        mode = str(crawler.settings.get("NEWSMON_PROGRESS_LIVE") or "auto").strip().lower()
+        interval = option(crawler.settings, "NEWSMON_PROGRESS_INTERVAL")
+        mode = str(option(crawler.settings, "NEWSMON_PROGRESS_LIVE")).strip().lower()
         if mode not in LIVE_MODES:
             raise ValueError(f"NEWSMON_PROGRESS_LIVE={mode!r}: use one of {', '.join(LIVE_MODES)}")
         live = mode == "on" or (mode == "auto" and _is_terminal(sys.stderr))

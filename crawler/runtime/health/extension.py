@@ -36,6 +36,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet.threads import deferToThread
 
 from crawler.changes.alerts import build_alerter
+from crawler.config import option
 from crawler.model.items import ArticleItem, RejectItem
 from crawler.runtime.extensions import awaitable_handler
 from crawler.runtime.health.baseline import Thresholds, compare, missing_since, transitions
@@ -56,12 +57,12 @@ class CrawlHealth:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.crawler = crawler
-        self.history_runs = settings.getint("NEWSMON_HEALTH_HISTORY_RUNS", 10)
+        self.history_runs = option(settings, "NEWSMON_HEALTH_HISTORY_RUNS")
         self.thresholds = Thresholds(
-            coverage_drop=settings.getfloat("NEWSMON_HEALTH_COVERAGE_DROP", 0.5),
-            max_error_rate=settings.getfloat("NEWSMON_HEALTH_MAX_ERROR_RATE", 0.1),
-            stale_hours=settings.getfloat("NEWSMON_HEALTH_STALE_HOURS", 24.0),
-            min_articles=settings.getint("NEWSMON_HEALTH_MIN_ARTICLES", 5),
+            coverage_drop=option(settings, "NEWSMON_HEALTH_COVERAGE_DROP"),
+            max_error_rate=option(settings, "NEWSMON_HEALTH_MAX_ERROR_RATE"),
+            stale_hours=option(settings, "NEWSMON_HEALTH_STALE_HOURS"),
+            min_articles=option(settings, "NEWSMON_HEALTH_MIN_ARTICLES"),
         )
         self.coverage = Coverage()
         self.rejects: Counter[str] = Counter()
@@ -71,7 +72,7 @@ class CrawlHealth:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlHealth:
-        if not crawler.settings.getbool("NEWSMON_HEALTH_ENABLED", True):
+        if not option(crawler.settings, "NEWSMON_HEALTH_ENABLED"):
             raise NotConfigured
         return cls(crawler)
 

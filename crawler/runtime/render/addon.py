@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
+from crawler.config import option
 from crawler.discover.sites import RENDER_MODES
 from crawler.runtime.render.browser import launch_options
 
@@ -26,7 +27,7 @@ PRIORITY = "addon"
 
 class RenderAddon:
     def update_settings(self, settings: BaseSettings) -> None:
-        mode = str(settings.get("NEWSMON_RENDER") or "auto").strip().lower()
+        mode = str(option(settings, "NEWSMON_RENDER")).strip().lower()
         if mode not in RENDER_MODES:
             raise ValueError(f"NEWSMON_RENDER={mode!r}: use one of {', '.join(RENDER_MODES)}")
         if mode == "never":
@@ -40,8 +41,8 @@ class RenderAddon:
             "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(settings),
             # one context in use, and the one being retired (NEWSMON_RENDER_CONTEXT_PAGES) while its pages finish
             "PLAYWRIGHT_MAX_CONTEXTS": 2,
-            "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": settings.getint("NEWSMON_RENDER_MAX_PAGES", 4),
-            "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": settings.getint("NEWSMON_RENDER_TIMEOUT_MS", 15000),
+            "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": option(settings, "NEWSMON_RENDER_MAX_PAGES"),
+            "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": option(settings, "NEWSMON_RENDER_TIMEOUT_MS"),
         }
         for name, value in mapped.items():
             settings.set(name, value, priority=PRIORITY)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Request as PlaywrightRequest
 from scrapy.settings import BaseSettings
 
-DEFAULT_BLOCK_TYPES = "image font media"
+from crawler.config import option
 
 
 def _site_of(host: str) -> str:
@@ -43,10 +43,9 @@ class RequestBlocker:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RequestBlocker:
-        types = settings.get("NEWSMON_RENDER_BLOCK_TYPES")
         return cls(
-            str(DEFAULT_BLOCK_TYPES if types is None else types).replace(",", " ").split(),
-            not settings.getbool("NEWSMON_RENDER_ALLOW_THIRD_PARTY"),
+            str(option(settings, "NEWSMON_RENDER_BLOCK_TYPES")).replace(",", " ").split(),
+            not option(settings, "NEWSMON_RENDER_ALLOW_THIRD_PARTY"),
         )
 
     def __call__(self, request: PlaywrightRequest) -> bool:

@@ -14,12 +14,11 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
-DEFAULT_BROWSER_PATH = "/usr/lib/chromium/chromium"
+from crawler.config import default, option
+
+DEFAULT_BROWSER_PATH = default("NEWSMON_BROWSER_PATH")
 """Debian's real Chromium binary (the /usr/bin/chromium wrapper adds flags and prints shell warnings)."""
-DEFAULT_BROWSER_ARGS = (
-    "--no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking "
-    "--disable-component-update --disable-sync --no-first-run --disable-quic"
-)
+DEFAULT_BROWSER_ARGS = default("NEWSMON_BROWSER_ARGS")
 INSTALL_HINT = (
     "install Debian's Chromium (`apt-get install -y chromium`, or `make browser`), "
     "or set NEWSMON_BROWSER_PATH to a Chromium or Chrome binary"
@@ -31,8 +30,9 @@ class BrowserNotFound(RuntimeError):
 
 
 def browser_path(settings: BaseSettings | None = None) -> str:
+    """The setting, else the environment variable (callers without settings: tests, benchmarks), else Debian's."""
     configured = settings.get("NEWSMON_BROWSER_PATH") if settings is not None else None
-    return str(configured or os.environ.get("NEWSMON_BROWSER_PATH") or DEFAULT_BROWSER_PATH)
+    return str(configured or os.environ.get("NEWSMON_BROWSER_PATH") or default("NEWSMON_BROWSER_PATH"))
 
 
 def find_browser(settings: BaseSettings | None = None) -> Path:
@@ -47,9 +47,8 @@ def find_browser(settings: BaseSettings | None = None) -> Path:
 
 def launch_options(settings: BaseSettings) -> dict[str, Any]:
     """PLAYWRIGHT_LAUNCH_OPTIONS from newsmon's settings: the binary, headless, the flags."""
-    args = settings.get("NEWSMON_BROWSER_ARGS")
     return {
         "executable_path": browser_path(settings),
         "headless": True,
-        "args": shlex.split(DEFAULT_BROWSER_ARGS if args is None else str(args)),
+        "args": shlex.split(str(option(settings, "NEWSMON_BROWSER_ARGS"))),
     }

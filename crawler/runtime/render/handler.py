@@ -27,6 +27,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
+from crawler.config import option
 from crawler.runtime.render.blocking import RequestBlocker
 from crawler.runtime.render.browser import BrowserNotFound, find_browser
 from crawler.runtime.render.limits import PageBudget
@@ -53,7 +54,7 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self._start_lock = asyncio.Lock()
         self._start_error: BrowserNotFound | None = None
         self._remote = bool(self.config.cdp_url or self.config.connect_url)
-        self._recycle_after = crawler.settings.getint("NEWSMON_RENDER_CONTEXT_PAGES", 100)
+        self._recycle_after = option(crawler.settings, "NEWSMON_RENDER_CONTEXT_PAGES")
         self._generation = 0
         self._context_pages = 0
         self._in_flight: dict[str, int] = {}

@@ -36,7 +36,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
-from crawler.config import data_dir
+from crawler.config import data_dir, default, option
 from crawler.discover.sites import PAGE_KINDS, RENDER_MODES, Site
 from crawler.runtime.render.browser import BrowserNotFound, find_browser
 
@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 LISTING, ARTICLE = PAGE_KINDS
 NEVER, AUTO, ALWAYS = RENDER_MODES
+SAMPLE_EVERY = timedelta(days=default("NEWSMON_RENDER_SAMPLE_DAYS"))
 RENDER_META = "newsmon_render"
 """Request meta: True/False renders or does not render this request, whatever the site says."""
 FALLBACK_META = "newsmon_render_fallback"
@@ -97,7 +98,7 @@ class RenderMemory:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RenderMemory:
-        days = crawler.settings.getfloat("NEWSMON_RENDER_MEMORY_DAYS", 7.0)
+        days = option(crawler.settings, "NEWSMON_RENDER_MEMORY_DAYS")
         if days <= 0:
             return cls()
         return cls(data_dir(crawler.settings) / MEMORY_FILE, timedelta(days=days))
@@ -233,7 +234,7 @@ class RenderPolicy:
         memory: RenderMemory | None = None,
         stats: StatsCollector | None = None,
         sample_pages: int | None = 0,
-        sample_every: timedelta = timedelta(days=7),
+        sample_every: timedelta = SAMPLE_EVERY,
         browser: Callable[[], object] | None = None,
     ) -> None:
         if mode not in RENDER_MODES:
@@ -259,7 +260,7 @@ class RenderPolicy:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, site: Site) -> RenderPolicy:
-        mode = str(crawler.settings.get("NEWSMON_RENDER") or AUTO).strip().lower()
+        mode = str(option(crawler.settings, "NEWSMON_RENDER")).strip().lower()
         browser = partial(find_browser, crawler.settings)
         policy = cls(site, mode, RenderMemory.from_crawler(crawler), sample_pages=None, browser=browser)
         policy._crawler = crawler  # its stats exist once the crawl starts, and add-ons' settings (env) are applied
@@ -347,9 +348,10 @@ class RenderPolicy:
         """Decided once per run: is sampling due for this site, and is there a browser to sample with?"""
         if self.sample_pages is None:
             settings = self._crawler.settings if self._crawler is not None else None
-            self.sample_pages = settings.getint("NEWSMON_RENDER_SAMPLE_PAGES", 2) if settings is not None else 0
+            self.sample_pages = 0  # offline (no crawler): no sampling
             if settings is not None:
-                self.sample_every = timedelta(days=settings.getfloat("NEWSMON_RENDER_SAMPLE_DAYS", 7.0))
+                self.sample_pages = option(settings, "NEWSMON_RENDER_SAMPLE_PAGES")
+                self.sample_every = timedelta(days=option(settings, "NEWSMON_RENDER_SAMPLE_DAYS"))
         if self._sampling is None and self.sample_pages <= 0:
             self._sampling = False
         if self._sampling is None:
