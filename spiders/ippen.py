@@ -1,4 +1,4 @@
-"""Spiders of the IPPEN.MEDIA network: one CMS, so one spider class; a site is a line in crawler/discover/sites.py."""
+"""Spiders of the IPPEN.MEDIA network: one CMS, so one spider class; a site is a line in crawler/model/sites.py."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Any
 
 from scrapy.http import Response
 
-from crawler.discover.sites import IPPEN_SITES
 from crawler.discover.spider import NewsSpider
 from crawler.extract.ippen_listing import extract_teasers
 from crawler.extract.profiles import read_with_fallback
 from crawler.model.items import ArticleItem, TeaserItem
+from crawler.model.sites import IPPEN_SITES
 
 
 class IppenSpider(NewsSpider):

@@ -6,12 +6,12 @@ from typing import Any
 
 from scrapy.http import Response
 
-from crawler.discover.sites import load_site
 from crawler.discover.spider import NewsSpider
 from crawler.extract import profiles
 from crawler.extract.ippen_listing import extract_teasers
 from crawler.extract.link_listing import extract_link_teasers
 from crawler.model.items import ArticleItem, TeaserItem
+from crawler.model.sites import load_site
 
 
 class GenericNewsSpider(NewsSpider):

@@ -28,12 +28,6 @@ KNOWN: dict[tuple[str, str], str] = {
     # 20b (extract): the author splitting the model's normalization uses lives in extract/common.py (after 20b's
     # split of common.py: crawler.extract.bylines; to fix, the splitting moves into crawler/model)
     ("crawler.model.normalize", "crawler.extract.common"): "20b: model imports extract (authors and agencies)",
-    # 20c (the demo and the distributed demo import the local site, which left the wheel for tests/support):
-    ("crawler.apps.demo", "tests.support.localsite"): "20c: the demo runs the local site from tests/",
-    ("crawler.runtime.distributed.__main__", "tests.support.localsite"): "20c: the distributed demo, likewise",
-    # Not yet assigned (a move each, see the report of 20d): the spider builds the render policy, which lives in
-    # runtime/render but is discovery's decision of how to fetch (belongs in discover/).
-    ("crawler.discover.spider", "crawler.runtime.render.policy"): "lead: render policy is discovery's, to discover/",
 }
 KNOWN_CIRCLES: dict[frozenset[str], str] = {
     # 20a: schema.ensure_indexes imports validators, which import schema's collection names. LEAD EMPTIES AT MERGE.

@@ -43,7 +43,7 @@ def test_project_settings_are_polite_and_quiet():
 
 def test_documented_choices_are_the_ones_the_code_knows():
     from crawler.discover.revisit.planner import REFRESH_MODES
-    from crawler.discover.sites import RENDER_MODES
+    from crawler.model.sites import RENDER_MODES
     from crawler.runtime.extensions.progress import LIVE_MODES
 
     choices = {opt.setting: opt.choices for opt in OPTIONS}

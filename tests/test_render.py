@@ -15,7 +15,7 @@ from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
 from crawler.config import OPTIONS
-from crawler.discover.sites import IPPEN_SITES, Site, SiteConfigError, site_from_dict
+from crawler.model.sites import IPPEN_SITES, Site, SiteConfigError, site_from_dict
 from crawler.runtime.render import BrowserNotFound, RenderMemory, RenderPolicy, find_browser
 from crawler.runtime.render.addon import HANDLER, RenderAddon
 from crawler.runtime.render.blocking import RequestBlocker, is_third_party

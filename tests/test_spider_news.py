@@ -9,7 +9,7 @@ import pytest
 from scrapy import Request
 from scrapy.http import XmlResponse
 
-from crawler.discover.sites import SiteConfigError, load_site
+from crawler.model.sites import SiteConfigError, load_site
 from spiders.news import GenericNewsSpider
 from tests.support.crawling import crawl, stored_ids
 

@@ -216,7 +216,7 @@ def resolve_sites(schedule: Schedule, settings: Any) -> dict[str, str | None]:
     scheduler goes on)."""
     from scrapy.spiderloader import get_spider_loader
 
-    from crawler.discover.sites import SiteConfigError, load_site
+    from crawler.model.sites import SiteConfigError, load_site
 
     loader = get_spider_loader(settings)
     known = sorted(loader.list())

@@ -15,12 +15,11 @@ import logging
 from typing import Any
 
 from crawler.config import option
+from crawler.runtime.health.metrics import LINKS_CUT, PAGES_CUT
 
 logger = logging.getLogger(__name__)
 
 SETTING = "NEWSMON_LISTING_MAX_LINKS"
-PAGES_CUT = "newsmon/listing/pages_cut"
-LINKS_CUT = "newsmon/listing/links_cut"
 """The default of the setting (crawler/config.py), for a spider without a crawler."""
 
 

@@ -1,6 +1,6 @@
 """The spider every newsmon spider is: discovery and routing for one site, extraction delegated.
 
-A site (crawler.discover.sites.Site) says where to start, which feeds and sitemaps to read and what an article URL
+A site (crawler.model.sites.Site) says where to start, which feeds and sitemaps to read and what an article URL
 looks like; subclasses only say how a listing page and an article page are read. Ad-hoc arguments
 (`-a name=value`), the same on every spider:
 
@@ -37,10 +37,10 @@ from crawler.discover.listing_cap import cap_listing
 from crawler.discover.revisit.planner import META as REVISIT_META
 from crawler.discover.revisit.planner import Admission, RevisitPlanner, refresh_mode
 from crawler.discover.revisit.policy import Hint, utc
-from crawler.discover.sites import Site
 from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
 from crawler.model.canonical import origin, rebase
 from crawler.model.items import ArticleItem, RejectItem, TeaserItem
+from crawler.model.sites import Site
 from crawler.model.times import parse_instant
 from crawler.runtime.render.policy import ARTICLE, FALLBACK_META, LISTING, SAMPLE_META, RenderPolicy, is_rendered
 

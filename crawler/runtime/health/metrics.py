@@ -7,13 +7,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from crawler.discover.listing_cap import LINKS_CUT, PAGES_CUT
 from crawler.runtime.health.coverage import Coverage
 
 STATUS_PREFIX = "downloader/response_status_count/"
 ERROR_STATUSES = frozenset({403, 408, 429})
 """Besides every 5xx: answers that mean the site refuses or chokes, not that a page is gone (404/410 are)."""
 IGNORED_STAT = "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest"
+PAGES_CUT = "newsmon/listing/pages_cut"
+"""Listing pages cut at NEWSMON_LISTING_MAX_LINKS (counted by `crawler.discover.listing_cap`)."""
+LINKS_CUT = "newsmon/listing/links_cut"
 
 
 def http_figures(stats: Mapping[str, Any]) -> dict[str, Any]:

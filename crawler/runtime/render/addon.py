@@ -18,7 +18,7 @@ from __future__ import annotations
 from scrapy.settings import BaseSettings
 
 from crawler.config import option
-from crawler.discover.sites import RENDER_MODES
+from crawler.model.sites import RENDER_MODES
 from crawler.runtime.render.browser import launch_options
 
 HANDLER = "crawler.runtime.render.handler.RenderingDownloadHandler"

@@ -37,7 +37,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from crawler.config import data_dir, default, option
-from crawler.discover.sites import PAGE_KINDS, RENDER_MODES, Site
+from crawler.model.sites import PAGE_KINDS, RENDER_MODES, Site
 from crawler.runtime.render.browser import BrowserNotFound, find_browser
 
 logger = logging.getLogger(__name__)

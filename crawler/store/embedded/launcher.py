@@ -303,9 +303,7 @@ def ensure_embedded_server(
 
 def _project_root() -> str:
     """Run the child from the directory holding the ``crawler`` package, so ``-m`` finds it (also uninstalled)."""
-    import crawler
-
-    return str(Path(crawler.__file__).resolve().parents[1])
+    return str(Path(__file__).resolve().parents[len(__name__.split(".")) - 1])
 
 
 def _wait_until_up(
