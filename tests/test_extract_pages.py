@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from crawler.extract.common import read_date, split_agencies
+from crawler.extract.bylines import split_agencies
+from crawler.extract.dates import read_date
 from crawler.extract.profiles import extract_article, profile_for
 from crawler.model.fingerprint import CONTENT_FIELDS
 from crawler.model.items import ArticleItem

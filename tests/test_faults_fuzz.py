@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.faults import extractors, fixture_pages, mutate
-from crawler.extract.common import ExtractionError, join_url
+from crawler.extract.parsing import ExtractionError
+from crawler.extract.urls import join_url
 
 HANG_SECONDS = 20.0
 """Not a speed assertion (the bench measures speed): a page that takes this long is stuck, on any machine."""

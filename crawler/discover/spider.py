@@ -39,7 +39,9 @@ from crawler.discover.revisit.planner import META as REVISIT_META
 from crawler.discover.revisit.planner import Admission, RevisitPlanner, refresh_mode
 from crawler.discover.revisit.policy import Hint, utc
 from crawler.discover.sites import Site
-from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
+from crawler.extract.dates import parse_datetime
+from crawler.extract.parsing import ExtractionError
+from crawler.extract.urls import publisher_id
 from crawler.model.canonical import origin, rebase
 from crawler.model.items import ArticleItem, RejectItem, TeaserItem
 from crawler.runtime.render.policy import ARTICLE, FALLBACK_META, LISTING, SAMPLE_META, RenderPolicy, is_rendered

@@ -17,30 +17,14 @@ from urllib.parse import urlsplit
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
-from crawler.extract.common import (
-    ExtractionError,
-    When,
-    agency_of,
-    clean,
-    clean_headline,
-    dateline_of,
-    headline_apart,
-    html_hash,
-    join_agencies,
-    join_url,
-    parse_html,
-    persons_and_organisations,
-    publisher_id,
-    read_date,
-    read_human_date,
-    split_authors,
-    strip_furniture_tags,
-    strip_site_suffix,
-    word_count,
-)
-from crawler.extract.headline_parts import text_without
+from crawler.extract.bylines import agency_of, dateline_of, join_agencies, persons_and_organisations, split_authors
+from crawler.extract.dates import When, read_date, read_human_date
+from crawler.extract.headlines import clean_headline, headline_apart, strip_site_suffix, text_without
 from crawler.extract.maintext import KICKER_CLASS, extract_main_text, find_kicker
 from crawler.extract.metadata import PageMeta, read_metadata
+from crawler.extract.parsing import ExtractionError, parse_html, strip_furniture_tags
+from crawler.extract.text import clean, html_hash, word_count
+from crawler.extract.urls import join_url, publisher_id
 from crawler.model.items import ArticleItem, Block, Image
 
 NAME = "generic/2"

@@ -19,29 +19,15 @@ from datetime import UTC, datetime
 
 from lxml.html import HtmlElement
 
+from crawler.extract.bylines import agency_of, dateline_of, join_agencies, persons_and_organisations, split_authors
 from crawler.extract.class_index import ClassIndex, ClassSelector
-from crawler.extract.common import (
-    ExtractionError,
-    agency_of,
-    clean,
-    clean_headline,
-    dateline_of,
-    headline_apart,
-    html_hash,
-    join_agencies,
-    join_url,
-    parse_html,
-    persons_and_organisations,
-    publisher_id,
-    read_date,
-    split_authors,
-    strip_furniture_tags,
-    strip_site_suffix,
-    word_count,
-)
-from crawler.extract.headline_parts import text_without
+from crawler.extract.dates import read_date
+from crawler.extract.headlines import clean_headline, headline_apart, strip_site_suffix, text_without
 from crawler.extract.maintext import FURNITURE_TEXT, strip_inline_furniture
 from crawler.extract.metadata import PageMeta, read_metadata
+from crawler.extract.parsing import ExtractionError, parse_html, strip_furniture_tags
+from crawler.extract.text import clean, html_hash, word_count
+from crawler.extract.urls import join_url, publisher_id
 from crawler.model.items import ArticleItem, Block, Image
 
 __all__ = ["GENERATIONS", "NAME", "ExtractionError", "Generation", "extract_article", "is_ippen_page"]

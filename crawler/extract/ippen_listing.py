@@ -16,8 +16,11 @@ from datetime import UTC, datetime
 from lxml.html import HtmlElement
 
 from crawler.extract.class_index import ClassIndex, ClassSelector
-from crawler.extract.common import ExtractionError, clean, join_url, parse_html, publisher_id, read_date
-from crawler.extract.headline_parts import text_without, within
+from crawler.extract.dates import read_date
+from crawler.extract.headlines import text_without, within
+from crawler.extract.parsing import ExtractionError, parse_html
+from crawler.extract.text import clean
+from crawler.extract.urls import join_url, publisher_id
 from crawler.model.items import TeaserItem
 
 NAME = "ippen-listing/2"

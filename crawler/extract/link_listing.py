@@ -14,9 +14,11 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.extract.common import clean, join_url, parse_html, publisher_id
-from crawler.extract.headline_parts import text_without
+from crawler.extract.headlines import text_without
 from crawler.extract.maintext import KICKER_CLASS
+from crawler.extract.parsing import parse_html
+from crawler.extract.text import clean
+from crawler.extract.urls import join_url, publisher_id
 from crawler.model.items import TeaserItem
 
 NAME = "link-listing/2"

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from lxml.html import HtmlElement
 
-from crawler.extract.common import clean
+from crawler.extract.text import clean
 from crawler.model.items import Block
 
 MIN_PARAGRAPH = 25

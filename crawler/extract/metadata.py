@@ -13,23 +13,35 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.extract.common import (
-    DEFAULT_TZ,
-    When,
-    best_date,
-    clean,
-    first_meta,
-    join_url,
-    jsonld_blocks,
-    ld_breadcrumb,
-    ld_names,
-    ld_text,
-    meta_tags,
-    news_article,
-    walk_jsonld,
-)
+from crawler.extract.dates import DEFAULT_TZ, When, best_date
+from crawler.extract.jsonld import jsonld_blocks, ld_breadcrumb, ld_names, ld_text, news_article, walk_jsonld
+from crawler.extract.text import clean
+from crawler.extract.urls import join_url
 
 PAYWALL_TIERS = frozenset({"locked", "metered", "premium", "paid", "subscriber", "plus"})
+
+
+def meta_tags(root: HtmlElement) -> dict[str, list[str]]:
+    """`<meta>` contents by lower-case `property`, `name` or `itemprop`, in page order."""
+    found: dict[str, list[str]] = {}
+    for el in root.iter("meta"):
+        content = el.get("content")
+        if content is None:
+            continue
+        for attr in ("property", "name", "itemprop"):
+            key = el.get(attr)
+            if key:
+                found.setdefault(key.strip().lower(), []).append(content)
+    return found
+
+
+def first_meta(meta: dict[str, list[str]], *names: str) -> str | None:
+    for name in names:
+        for value in meta.get(name, ()):
+            value = clean(value)
+            if value:
+                return value
+    return None
 
 
 @dataclass

@@ -9,7 +9,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from crawler.extract import generic, ippen
-from crawler.extract.common import ExtractionError
+from crawler.extract.parsing import ExtractionError
 from crawler.model.items import ArticleItem
 
 Reader = Callable[[str, str, str, datetime | None], ArticleItem]

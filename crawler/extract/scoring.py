@@ -8,7 +8,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from crawler.extract.common import ExtractionError, read_date, split_agencies
+from crawler.extract.bylines import split_agencies
+from crawler.extract.dates import read_date
+from crawler.extract.parsing import ExtractionError
 from crawler.extract.profiles import extract_article
 
 
