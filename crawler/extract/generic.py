@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
+from crawler.extract.article import build_article
 from crawler.extract.bylines import agency_of, dateline_of, join_agencies, persons_and_organisations, split_authors
 from crawler.extract.dates import When, read_date, read_human_date
-from crawler.extract.headlines import clean_headline, headline_apart, strip_site_suffix, text_without
-from crawler.extract.maintext import KICKER_CLASS, extract_main_text, find_kicker
+from crawler.extract.headlines import clean_headline, text_without
+from crawler.extract.maintext import KICKER_CLASS, MainText, extract_main_text, find_kicker
 from crawler.extract.metadata import PageMeta, read_metadata
 from crawler.extract.parsing import ExtractionError, parse_html, strip_furniture_tags
-from crawler.extract.text import clean, html_hash, word_count
-from crawler.extract.urls import join_url, publisher_id
+from crawler.extract.text import clean
+from crawler.extract.urls import join_url
 from crawler.model.items import ArticleItem, Block, Image
 
 NAME = "generic/2"
@@ -292,73 +293,88 @@ def extract_article(
 def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None, last_resort: bool) -> ArticleItem:
     root = parse_html(html)
     meta = read_metadata(root, url)
-    visible_dates = _time_attributes(root) if meta.published is None or not meta.published.has_time else []
+    time_attributes = _time_attributes(root) if meta.published is None or not meta.published.has_time else []
     strip_furniture_tags(root)
-    h1, kicker, h1_el = _h1(root)
-    kicker = kicker or find_kicker(root, h1_el)
-    headline = h1 or headline_apart(meta.ld_headline or strip_site_suffix(meta.og_title, meta.site_names), kicker)
-    if not headline:
-        raise ExtractionError("no headline")
-    main = extract_main_text(root, meta.description, [t for t in (meta.og_title, meta.ld_headline) if t])
-    blocks = main.blocks
-    if last_resort and not any(b.kind != "crosshead" for b in blocks):
-        fallback = [b for b in _trafilatura_fallback(html if isinstance(html, str) else "") if b.text != headline]
-        blocks = fallback if sum(len(b.text) for b in fallback) >= MIN_FALLBACK_TEXT else []
-    if not any(b.kind != "crosshead" for b in blocks):
-        raise ExtractionError("empty body")
-    published = meta.published
-    if published is None or not published.has_time:
-        for raw in visible_dates:
-            when = read_date(raw)
-            if when is not None and (published is None or when.has_time):
-                published = when
-                break
-    if published is None or not published.has_time:
-        seen = _visible_date(main.scope)
-        if seen is not None and (published is None or seen.has_time):
-            published = seen
-    authors, organisations = persons_and_organisations(
-        choose_authors(meta, lambda: _byline(main.scope, root)), meta.organisation_names
-    )
-    paragraphs = [b.text for b in blocks if b.kind == "paragraph"]
-    canonical = meta.canonical or url
-    breadcrumb = meta.breadcrumb
-    texts = ([main.lead] if main.lead else []) + [b.text for b in blocks]
-    return ArticleItem(
-        url=canonical,
-        fetched_url=url,
-        site=site or _site_of(canonical),
-        publisher_id=publisher_id(canonical) or publisher_id(url),
-        language=meta.language,
-        kicker=kicker,
-        headline=headline,
-        headline_variants={
-            k: v
-            for k, v in {
-                "h1": h1,
-                "og_title": meta.og_title,
-                "jsonld": meta.ld_headline,
-                "title": strip_site_suffix(meta.title_tag, meta.site_names),
-            }.items()
-            if v
-        },
-        lead=main.lead,
-        body=blocks,
-        authors=authors,
-        agency=join_agencies(organisations)
-        or agency_of(re.findall(r"\((\w+)\)\s*$", paragraphs[-1]) if paragraphs else []),
-        dateline=dateline_of(paragraphs[0] if paragraphs else None),
-        published=published.utc if published else None,
-        published_raw=published.raw if published else None,
-        modified=meta.modified.utc if meta.modified else None,
-        modified_raw=meta.modified.raw if meta.modified else None,
-        breadcrumb=breadcrumb,
-        section=meta.section or (breadcrumb[1] if len(breadcrumb) > 1 else None),
-        tags=meta.tags,
-        images=_images(root, main.container, url, meta.image),
-        paywall=meta.paywall,
-        word_count=word_count(texts),
-        html_hash=html_hash(html),
-        extractor=NAME,
-        fetched_at=fetched_at or datetime.now(UTC),
-    )
+    return _Page(root, meta, url, time_attributes).article(html, site, fetched_at, last_resort)
+
+
+class _Page:
+    """A page as the generic rules read it: one method per field of the article."""
+
+    def __init__(self, root: HtmlElement, meta: PageMeta, url: str, time_attributes: list[str]) -> None:
+        self.root = root
+        self.meta = meta
+        self.url = url
+        self.time_attributes = time_attributes
+        """Machine dates in the markup, read before the tags were stripped (only when metadata has no time)."""
+
+    def article(self, html: str, site: str | None, fetched_at: datetime | None, last_resort: bool) -> ArticleItem:
+        """The article, or ExtractionError when the page has no headline or no body."""
+        h1, kicker, h1_el = _h1(self.root)
+        kicker = kicker or find_kicker(self.root, h1_el)
+        headline = h1 or self.meta.fallback_headline(kicker)
+        if not headline:
+            raise ExtractionError("no headline")
+        titles = [t for t in (self.meta.og_title, self.meta.ld_headline) if t]
+        main = extract_main_text(self.root, self.meta.description, titles)
+        body = self.body(main, html, headline, last_resort)
+        published = self.published(main.scope)
+        authors, agency = self.authors_and_agency(main.scope, body)
+        paragraphs = [b.text for b in body if b.kind == "paragraph"]
+        breadcrumb = self.meta.breadcrumb
+        return build_article(
+            self.meta,
+            self.url,
+            html,
+            fetched_at,
+            lead=main.lead,
+            body=body,
+            published=published,
+            site=site or _site_of(self.meta.canonical or self.url),
+            kicker=kicker,
+            headline=headline,
+            headline_variants=self.meta.headline_variants(h1),
+            authors=authors,
+            agency=agency,
+            dateline=dateline_of(paragraphs[0] if paragraphs else None),
+            breadcrumb=breadcrumb,
+            section=self.meta.section or (breadcrumb[1] if len(breadcrumb) > 1 else None),
+            images=_images(self.root, main.container, self.url, self.meta.image),
+            paywall=self.meta.paywall,
+            extractor=NAME,
+        )
+
+    def body(self, main: MainText, html: str, headline: str, last_resort: bool) -> list[Block]:
+        """The main text's blocks; trafilatura's text only when they hold none (and `last_resort`)."""
+        blocks = main.blocks
+        if last_resort and not any(b.kind != "crosshead" for b in blocks):
+            fallback = [b for b in _trafilatura_fallback(html if isinstance(html, str) else "") if b.text != headline]
+            blocks = fallback if sum(len(b.text) for b in fallback) >= MIN_FALLBACK_TEXT else []
+        if not any(b.kind != "crosshead" for b in blocks):
+            raise ExtractionError("empty body")
+        return blocks
+
+    def published(self, scope: HtmlElement | None) -> When | None:
+        """The metadata's date; without a time of day, a `<time datetime>` with one, else a reader's date near
+        the headline."""
+        published = self.meta.published
+        if published is None or not published.has_time:
+            for raw in self.time_attributes:
+                when = read_date(raw)
+                if when is not None and (published is None or when.has_time):
+                    published = when
+                    break
+        if published is None or not published.has_time:
+            seen = _visible_date(scope)
+            if seen is not None and (published is None or seen.has_time):
+                published = seen
+        return published
+
+    def authors_and_agency(self, scope: HtmlElement | None, body: list[Block]) -> tuple[list[str], str | None]:
+        """Persons (`choose_authors`); organisations credited go to the agency, else an agency in brackets
+        closing the last paragraph (`(dpa)`)."""
+        byline = choose_authors(self.meta, lambda: _byline(scope, self.root))
+        authors, organisations = persons_and_organisations(byline, self.meta.organisation_names)
+        paragraphs = [b.text for b in body if b.kind == "paragraph"]
+        closing = re.findall(r"\((\w+)\)\s*$", paragraphs[-1]) if paragraphs else []
+        return authors, join_agencies(organisations) or agency_of(closing)
