@@ -158,41 +158,52 @@ def _in_other_content(el: HtmlElement, area: HtmlElement) -> bool:
 
 
 def _byline(scope: HtmlElement | None, root: HtmlElement) -> list[str]:
-    """A visible byline: author-classed elements (all of them), else `Von ...` text, else author-page links.
-
-    Elements inside links are teasers of other articles, never the byline.
-    """
+    """A visible byline in the article's scope, else anywhere on the page (`_BylineSearch`)."""
     for area in (scope, root) if scope is not None else (root,):
-        by_class: list[str] = []
-        by_text: list[str] = []
-        by_href: list[str] = []
-        claimed: set[HtmlElement] = set()
-        for el in area.iter():
-            if not isinstance(el.tag, str) or el.tag in NOT_BYLINE_TAGS or el in claimed:
-                continue
-            attrs = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('rel') or ''} {el.get('itemprop') or ''}"
-            classed = len(attrs) > 8 and BYLINE_CLASS.search(attrs) and not BYLINE_SKIP.search(attrs)
-            head = el.text
-            opens = bool(head) and head.lstrip()[:6].lower().startswith(("von", "by", "text:", "autor"))
-            linked = el.tag == "a" and AUTHOR_HREF.search(el.get("href") or "")
-            if not (classed or opens or linked) or HIDDEN.search(attrs):
-                continue
-            text = clean(el.text_content())
-            if not text or len(text) > 150 or _in_other_content(el, area):
-                continue
-            if classed:
-                names = _names_in(el)
-                if names:
-                    by_class.extend(names)
-                    claimed.update(el.iterdescendants())
-            elif opens and not by_text and BYLINE_TEXT.match(text):
-                by_text = _names_in(el)
-            elif linked and not by_href:
-                by_href = split_authors([text])
-        found = split_authors(by_class) or by_text or by_href
+        found = _BylineSearch(area).names()
         if found:
             return found
     return []
+
+
+class _BylineSearch:
+    """A visible byline in `area`: author-classed elements (all of them), else `Von ...` text, else author-page
+    links. Elements inside links are teasers of other articles, never the byline."""
+
+    def __init__(self, area: HtmlElement) -> None:
+        self.area = area
+        self.by_class: list[str] = []
+        self.by_text: list[str] = []
+        self.by_href: list[str] = []
+        self.claimed: set[HtmlElement] = set()
+        """Descendants of an author-classed element already read: its names are taken."""
+
+    def names(self) -> list[str]:
+        for el in self.area.iter():
+            if isinstance(el.tag, str) and el.tag not in NOT_BYLINE_TAGS and el not in self.claimed:
+                self._consider(el)
+        return split_authors(self.by_class) or self.by_text or self.by_href
+
+    def _consider(self, el: HtmlElement) -> None:
+        attrs = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('rel') or ''} {el.get('itemprop') or ''}"
+        classed = len(attrs) > 8 and BYLINE_CLASS.search(attrs) and not BYLINE_SKIP.search(attrs)
+        head = el.text
+        opens = bool(head) and head.lstrip()[:6].lower().startswith(("von", "by", "text:", "autor"))
+        linked = el.tag == "a" and AUTHOR_HREF.search(el.get("href") or "")
+        if not (classed or opens or linked) or HIDDEN.search(attrs):
+            return
+        text = clean(el.text_content())
+        if not text or len(text) > 150 or _in_other_content(el, self.area):
+            return
+        if classed:
+            names = _names_in(el)
+            if names:
+                self.by_class.extend(names)
+                self.claimed.update(el.iterdescendants())
+        elif opens and not self.by_text and BYLINE_TEXT.match(text):
+            self.by_text = _names_in(el)
+        elif linked and not self.by_href:
+            self.by_href = split_authors([text])
 
 
 def _visible_date(scope: HtmlElement | None) -> When | None:
