@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.extract.profiles import AUTO, PROFILES
+
 IPPEN_ARTICLE = r"-\d{5,}\.html$"
 RENDER_MODES = ("never", "auto", "always")
 """How a site's pages are fetched: plain only, plain then rendered when needed (crawler.runtime.render), rendered."""
@@ -38,7 +40,7 @@ class Site:
     """Hosts the crawl may visit; default: the base URL's host."""
     language: str = "de"
     profile: str = "ippen"
-    """Extraction profile: `ippen`, `generic`, or `auto` (by the page's markup)."""
+    """Extraction profile (`crawler.extract.profiles`): `ippen`, `generic`, or `auto` (by the page's markup)."""
     section_feeds: bool = False
     """Each section has a feed at `/<section>/rssfeed.rdf` (IPPEN)."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -109,10 +111,10 @@ def site_from_dict(data: dict[str, Any], source: str = "site config") -> Site:
     if not urlsplit(data["base_url"]).scheme.startswith("http"):
         raise SiteConfigError(f"{source}: base_url must be an http(s) URL")
     values = {k: tuple(v) if k in _LIST_FIELDS else v for k, v in data.items()}
-    values.setdefault("profile", "auto")
+    values.setdefault("profile", AUTO)
     values.setdefault("start_pages", ("/",))
-    if values["profile"] not in ("ippen", "generic", "auto"):
-        raise SiteConfigError(f"{source}: profile must be ippen, generic or auto")
+    if values["profile"] not in (*PROFILES, AUTO):
+        raise SiteConfigError(f"{source}: profile must be {', '.join(PROFILES)} or {AUTO}")
     values["render"] = _render_setting(values.get("render", "auto"), source)
     return Site(**values)
 
