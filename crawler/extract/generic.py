@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
@@ -25,7 +24,7 @@ from crawler.extract.maintext import KICKER_CLASS, MainText, extract_main_text, 
 from crawler.extract.metadata import PageMeta, read_metadata
 from crawler.extract.parsing import ExtractionError, parse_html, strip_furniture_tags
 from crawler.extract.text import clean
-from crawler.extract.urls import join_url
+from crawler.extract.urls import join_url, site_of
 from crawler.model.items import ArticleItem, Block, Image
 
 NAME = "generic/2"
@@ -49,11 +48,6 @@ HIDDEN = re.compile(r"visually-hidden|sr-only|screen-reader|u-hidden|hidden", re
 NOT_BYLINE_TAGS = frozenset({"html", "head", "body", "main", "article", "section", "meta", "link", "img", "figure"})
 DATE_CLASS = re.compile(r"date|time|datum|zeit|lineinfo|technicalline|meta|publish", re.I)
 CREDIT = re.compile(r"(?:©|\(c\)|Foto:|Fotos:|Bild:|Quelle:)\s*(.+)$", re.I)
-
-
-def _site_of(url: str) -> str:
-    host = urlsplit(url).hostname or ""
-    return host[4:] if host.startswith("www.") else host
 
 
 HEADLINE_LABEL = re.compile(r"(?:^|[\s_-])(?:topic|rubri[ck]|ressort|category|label)(?:$|[\s_-])", re.I)
@@ -341,7 +335,7 @@ class _Page:
             lead=main.lead,
             body=body,
             published=published,
-            site=site or _site_of(self.meta.canonical or self.url),
+            site=site or site_of(self.meta.canonical or self.url),
             kicker=kicker,
             headline=headline,
             headline_variants=self.meta.headline_variants(h1),

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from crawler.extract import generic, ippen
 from crawler.extract.parsing import ExtractionError
+from crawler.extract.urls import site_of
 from crawler.model.items import ArticleItem
 
 Reader = Callable[[str, str, str, datetime | None], ArticleItem]
@@ -50,7 +50,4 @@ def read_article(profile: str, html: str, url: str, site: str, fetched_at: datet
 
 def extract_article(html: str, url: str, site: str | None = None, fetched_at: datetime | None = None) -> ArticleItem:
     """Read an article page with the profile that fits it; raises ExtractionError with a reason."""
-    if site is None:
-        host = urlsplit(url).hostname or ""
-        site = host[4:] if host.startswith("www.") else host
-    return read_article(AUTO, html, url, site, fetched_at)
+    return read_article(AUTO, html, url, site if site is not None else site_of(url), fetched_at)

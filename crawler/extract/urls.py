@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 _IPPEN_ID = re.compile(r"-(\d{5,})\.html?$")
 
@@ -27,3 +27,9 @@ def publisher_id(url: str) -> str | None:
     """IPPEN.MEDIA article ids: the digits before `.html` (`...-91234567.html`)."""
     match = _IPPEN_ID.search(url.split("?", 1)[0].split("#", 1)[0])
     return match.group(1) if match else None
+
+
+def site_of(url: str) -> str:
+    """The site a URL belongs to when none is given: its host without `www.`."""
+    host = urlsplit(url).hostname or ""
+    return host[4:] if host.startswith("www.") else host
