@@ -22,7 +22,7 @@ from crawler.extract.dates import When, read_date, read_human_date
 from crawler.extract.headlines import clean_headline, text_without
 from crawler.extract.maintext import KICKER_CLASS, MainText, extract_main_text, find_kicker
 from crawler.extract.metadata import PageMeta, read_metadata
-from crawler.extract.parsing import ExtractionError, parse_html, strip_furniture_tags
+from crawler.extract.parsing import PAGE_FAULTS, ExtractionError, parse_html, strip_furniture_tags, unreadable
 from crawler.extract.text import clean
 from crawler.extract.urls import join_url, site_of
 from crawler.model.items import ArticleItem, Block, Image
@@ -291,8 +291,8 @@ def extract_article(
         return _extract(html, url, site, fetched_at, last_resort)
     except ExtractionError:
         raise
-    except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-        raise ExtractionError(f"unreadable page ({type(exc).__name__}: {exc})") from exc
+    except PAGE_FAULTS as exc:
+        raise unreadable(exc) from exc
 
 
 def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None, last_resort: bool) -> ArticleItem:

@@ -26,7 +26,7 @@ from crawler.extract.dates import When, read_date
 from crawler.extract.headlines import clean_headline, text_without
 from crawler.extract.maintext import FURNITURE_TEXT, strip_inline_furniture
 from crawler.extract.metadata import PageMeta, read_metadata
-from crawler.extract.parsing import ExtractionError, parse_html, strip_furniture_tags
+from crawler.extract.parsing import PAGE_FAULTS, ExtractionError, parse_html, strip_furniture_tags, unreadable
 from crawler.extract.text import clean
 from crawler.extract.urls import join_url
 from crawler.model.items import ArticleItem, Block, Image
@@ -202,8 +202,8 @@ def extract_article(html: str, url: str, site: str, fetched_at: datetime | None 
         return _extract(html, url, site, fetched_at)
     except ExtractionError:
         raise
-    except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-        raise ExtractionError(f"unreadable page ({type(exc).__name__}: {exc})") from exc
+    except PAGE_FAULTS as exc:
+        raise unreadable(exc) from exc
 
 
 def _extract(html: str, url: str, site: str, fetched_at: datetime | None) -> ArticleItem:

@@ -17,6 +17,15 @@ class ExtractionError(ValueError):
     """The page is not a readable article; the message is the reject reason."""
 
 
+PAGE_FAULTS = (RecursionError, MemoryError, ValueError, TypeError, AttributeError, KeyError, IndexError)
+"""What a hostile page can make lxml or an extractor's rules raise; each becomes `unreadable(exc)`."""
+
+
+def unreadable(exc: BaseException) -> ExtractionError:
+    """The reject reason of a page that made the rules fail: `unreadable page (TypeError: ...)`."""
+    return ExtractionError(f"unreadable page ({type(exc).__name__}: {exc})")
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
