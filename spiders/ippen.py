@@ -8,7 +8,7 @@ from scrapy.http import Response
 
 from crawler.discover.spider import NewsSpider
 from crawler.extract.ippen_listing import extract_teasers
-from crawler.extract.profiles import read_with_fallback
+from crawler.extract.profiles import read_article
 from crawler.model.items import ArticleItem, TeaserItem
 from crawler.model.sites import IPPEN_SITES
 
@@ -23,7 +23,7 @@ class IppenSpider(NewsSpider):
         key = site or self.site_key
         if key not in IPPEN_SITES:
             raise ValueError(f"unknown IPPEN site {key!r}; known: {', '.join(sorted(IPPEN_SITES))}")
-        self.profile = IPPEN_SITES[key]
+        self.site_config = IPPEN_SITES[key]
         super().__init__(**kwargs)
         if site:
             self.run_args["site"] = site
@@ -32,9 +32,7 @@ class IppenSpider(NewsSpider):
         return extract_teasers(response.text, response.url, self.site)
 
     def read_article(self, response: Response) -> ArticleItem:
-        return read_with_fallback(
-            "ippen", response.text, response.url, self.site
-        )  # generic when no generation reads it
+        return read_article("ippen", response.text, response.url, self.site)  # generic when no generation reads it
 
 
 class MerkurSpider(IppenSpider):

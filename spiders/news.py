@@ -7,9 +7,9 @@ from typing import Any
 from scrapy.http import Response
 
 from crawler.discover.spider import NewsSpider
-from crawler.extract import profiles
 from crawler.extract.ippen_listing import extract_teasers
 from crawler.extract.link_listing import extract_link_teasers
+from crawler.extract.profiles import read_article
 from crawler.model.items import ArticleItem, TeaserItem
 from crawler.model.sites import load_site
 
@@ -22,16 +22,14 @@ class GenericNewsSpider(NewsSpider):
     def __init__(self, config: str | None = None, **kwargs: Any) -> None:
         if not config:
             raise ValueError("the news spider needs -a config=FILE (a site's TOML config, see docs/sites.md)")
-        self.profile = load_site(config)
+        self.site_config = load_site(config)
         super().__init__(**kwargs)
         self.run_args["config"] = config
 
     def read_listing(self, response: Response) -> list[TeaserItem]:
-        if self.profile.profile == "ippen":
+        if self.site_config.profile == "ippen":
             return extract_teasers(response.text, response.url, self.site)
         return extract_link_teasers(response.text, response.url, self.site, self._article_regex)
 
     def read_article(self, response: Response) -> ArticleItem:
-        if self.profile.profile == "auto":
-            return profiles.extract_article(response.text, response.url, self.site)
-        return profiles.read_with_fallback(self.profile.profile, response.text, response.url, self.site)
+        return read_article(self.site_config.profile, response.text, response.url, self.site)

@@ -25,9 +25,6 @@ KNOWN: dict[tuple[str, str], str] = {
     # 20a (the store's front door; store importing stages it should not know):
     ("crawler.store.revisit", "crawler.discover.revisit.policy"): "20a: the store reads `Known` of the revisit policy",
     ("crawler.store.runtime", "crawler.runtime.extensions"): "20a: store glue uses runtime's awaitable_handler",
-    # 20b (extract): the author splitting the model's normalization uses lives in extract/common.py (after 20b's
-    # split of common.py: crawler.extract.bylines; to fix, the splitting moves into crawler/model)
-    ("crawler.model.normalize", "crawler.extract.common"): "20b: model imports extract (authors and agencies)",
 }
 KNOWN_CIRCLES: dict[frozenset[str], str] = {
     # 20a: schema.ensure_indexes imports validators, which import schema's collection names. LEAD EMPTIES AT MERGE.

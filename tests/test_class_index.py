@@ -9,7 +9,7 @@ from lxml.cssselect import CSSSelector
 
 from crawler.extract import ippen
 from crawler.extract.class_index import ClassIndex, ClassSelector
-from crawler.extract.common import parse_html, strip_furniture_tags
+from crawler.extract.parsing import parse_html, strip_furniture_tags
 from tests.support.localsite import LocalSite
 
 SELECTORS = {

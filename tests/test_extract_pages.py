@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from crawler.extract.common import read_date, split_agencies
+from crawler.extract.dates import read_date
 from crawler.extract.profiles import extract_article, profile_for
+from crawler.model.bylines import split_agencies
 from crawler.model.fingerprint import CONTENT_FIELDS
 from crawler.model.items import ArticleItem
 

@@ -10,20 +10,11 @@ from pathlib import Path
 import pytest
 
 from crawler.extract import generic, ippen
-from crawler.extract.common import (
-    ExtractionError,
-    clean_headline,
-    headline_apart,
-    join_agencies,
-    name_kind,
-    parse_html,
-    person_name,
-    persons_and_organisations,
-    split_agencies,
-    strip_site_suffix,
-)
+from crawler.extract.headlines import clean_headline, headline_apart, strip_site_suffix
 from crawler.extract.metadata import read_metadata
+from crawler.extract.parsing import ExtractionError, parse_html
 from crawler.extract.profiles import extract_article, read_with_fallback
+from crawler.model.bylines import join_agencies, name_kind, person_name, persons_and_organisations, split_agencies
 from tests.support.localsite import LocalSite
 
 

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.extract.common import ExtractionError, join_url
+from crawler.extract.parsing import ExtractionError
+from crawler.extract.urls import join_url
 from tests.support.faults import extractors, fixture_pages, mutate
 
 HANG_SECONDS = 20.0

@@ -103,3 +103,11 @@ def test_generic_spider_crawls_the_local_site_from_a_config(tmp_path, mongo_uri,
     assert seed["published"] is not None
     assert db.teasers.count_documents({}) > 0
     assert db.crawl_runs.find_one()["args"]["config"] == str(config)
+
+
+def test_every_profile_a_site_may_name_is_an_extraction_profile():
+    """Sites name profiles as data (model) and extraction reads them: the two lists are one."""
+    from crawler.extract.profiles import PROFILES
+    from crawler.model.sites import PROFILE_NAMES
+
+    assert set(PROFILE_NAMES) == set(PROFILES)

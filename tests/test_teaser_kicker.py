@@ -17,9 +17,10 @@ from lxml.cssselect import CSSSelector
 
 from crawler.extract import ippen, ippen_listing
 from crawler.extract.class_index import ClassIndex, ClassSelector
-from crawler.extract.common import parse_html, publisher_id
 from crawler.extract.ippen_listing import extract_teasers
 from crawler.extract.link_listing import extract_link_teasers
+from crawler.extract.parsing import parse_html
+from crawler.extract.urls import publisher_id
 from tests.support.localsite import LocalSite
 from tests.support.localsite.content import SECTIONS
 from tests.support.localsite.markup import Element, by_class, one, parse

@@ -37,7 +37,9 @@ from crawler.discover.listing_cap import cap_listing
 from crawler.discover.revisit.planner import META as REVISIT_META
 from crawler.discover.revisit.planner import Admission, RevisitPlanner, refresh_mode
 from crawler.discover.revisit.policy import Hint, utc
-from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
+from crawler.extract.dates import parse_datetime
+from crawler.extract.parsing import ExtractionError
+from crawler.extract.urls import publisher_id
 from crawler.model.canonical import origin, rebase
 from crawler.model.items import ArticleItem, RejectItem, TeaserItem
 from crawler.model.sites import Site
@@ -85,13 +87,14 @@ def strip_query(url: str) -> str:
 
 
 class NewsSpider(Spider):
-    """Base class: subclasses set `site` (a Site) in __init__ and implement the two readers.
+    """Base class: subclasses set `site_config` (a Site) in __init__ and implement the two readers.
 
     Listing and article pages are fetched plain or rendered as `self.render` (crawler.runtime.render.RenderPolicy)
     decides; a plain page without teasers or body is fetched again rendered when the site's mode is `auto`.
     """
 
-    profile: Site
+    site_config: Site
+    """The site crawled: its key, base URL, sections, feeds, sitemaps, article URL pattern, extraction profile."""
     _render: RenderPolicy | None = None
     _revisit: RevisitPlanner | None = None
 
@@ -107,15 +110,15 @@ class NewsSpider(Spider):
     ) -> None:
         self._refuse_unknown(kwargs)
         super().__init__(**kwargs)
-        self.site: str = self.profile.key
-        self.base_url = (_http_url("base_url", base_url) if base_url else self.profile.base_url).rstrip("/")
+        self.site: str = self.site_config.key
+        self.base_url = (_http_url("base_url", base_url) if base_url else self.site_config.base_url).rstrip("/")
         base_host = urlsplit(self.base_url).hostname or ""
         # A base_url override moves the whole crawl to that host (a mirror or the local site).
-        self.allowed_domains = [base_host] if base_url else list(self.profile.allowed_domains or (base_host,))
+        self.allowed_domains = [base_host] if base_url else list(self.site_config.allowed_domains or (base_host,))
         # ... while what it stores stays keyed to the real site (URLs rebased from the mirror's origin).
-        mirror, real = origin(self.base_url), origin(self.profile.base_url)
+        mirror, real = origin(self.base_url), origin(self.site_config.base_url)
         self.mirror: tuple[str, str] | None = (mirror, real) if base_url and mirror != real else None
-        self.sections = (section,) if section else self.profile.sections
+        self.sections = (section,) if section else self.site_config.sections
         if section is not None and not section.strip("/ "):
             raise SpiderArgumentError("-a section=: give a section path, e.g. politik")
         self.single_url = _http_url("url", url) if url else None
@@ -129,7 +132,7 @@ class NewsSpider(Spider):
         given["refresh"] = refresh
         self.run_args = {k: str(v) for k, v in given.items() if v not in (None, "")}
         self._articles_scheduled: set[str] = set()
-        self._article_regex = self.profile.article_regex
+        self._article_regex = self.site_config.article_regex
         self._leftovers_done = False
         self.discovery_missing: dict[str, int] = {}
         """Configured section pages, feeds and sitemaps that answered 404/410 in this run: URL -> status."""
@@ -166,7 +169,7 @@ class NewsSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider._render = RenderPolicy.from_crawler(crawler, spider.profile)
+        spider._render = RenderPolicy.from_crawler(crawler, spider.site_config)
         spider._revisit = RevisitPlanner.from_crawler(crawler, spider.site, spider.refresh)
         crawler.signals.connect(spider._close_render, signal=signals.spider_closed)
         crawler.signals.connect(spider._fetch_leftovers, signal=signals.spider_idle)
@@ -192,7 +195,7 @@ class NewsSpider(Spider):
     def render(self) -> RenderPolicy:
         """How pages are fetched (plain or rendered); without a crawler: the site's own modes, for this object."""
         if self._render is None:
-            self._render = RenderPolicy(self.profile)
+            self._render = RenderPolicy(self.site_config)
         return self._render
 
     @property
@@ -262,13 +265,13 @@ class NewsSpider(Spider):
         return path if urlsplit(path).scheme else f"{self.base_url}/{path.lstrip('/')}"
 
     def listing_pages(self) -> list[str]:
-        pages = [] if self.single_section else [self._absolute(p) for p in self.profile.start_pages]
+        pages = [] if self.single_section else [self._absolute(p) for p in self.site_config.start_pages]
         pages += [self._absolute(f"/{s.strip('/')}/") for s in self.sections]
         return list(dict.fromkeys(pages))
 
     def feed_urls(self) -> list[str]:
-        feeds = [] if self.single_section else list(self.profile.feeds)
-        if self.profile.section_feeds:
+        feeds = [] if self.single_section else list(self.site_config.feeds)
+        if self.site_config.section_feeds:
             feeds += [f"/{s.strip('/')}/rssfeed.rdf" for s in self.sections]
         return [self._absolute(f) for f in dict.fromkeys(feeds)]
 
@@ -291,7 +294,7 @@ class NewsSpider(Spider):
         for feed in self.feed_urls():
             yield Request(feed, callback=self.parse_feed, errback=self.on_error, priority=5, meta={START_META: True})
         if not self.single_section:
-            for sitemap in self.profile.sitemaps:
+            for sitemap in self.site_config.sitemaps:
                 yield Request(
                     self._absolute(sitemap), callback=self.parse_sitemap, errback=self.on_error, meta={START_META: True}
                 )
@@ -426,7 +429,7 @@ class NewsSpider(Spider):
         there is no finding about the site but a start that failed, as an unknown `-a url=` is."""
         if self.single_section:
             return False
-        configured = {*self.listing_pages(), *self.feed_urls(), *(self._absolute(s) for s in self.profile.sitemaps)}
+        configured = {*self.listing_pages(), *self.feed_urls(), *(self._absolute(s) for s in self.site_config.sitemaps)}
         if status not in MISSING_STATUSES or url not in configured:
             return False
         self.discovery_missing[self.to_site(url)] = status

@@ -11,37 +11,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from datetime import datetime
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
-from crawler.extract.common import (
-    ExtractionError,
-    When,
-    agency_of,
-    clean,
-    clean_headline,
-    dateline_of,
-    headline_apart,
-    html_hash,
-    join_agencies,
-    join_url,
-    parse_html,
-    persons_and_organisations,
-    publisher_id,
-    read_date,
-    read_human_date,
-    split_authors,
-    strip_furniture_tags,
-    strip_site_suffix,
-    word_count,
-)
-from crawler.extract.headline_parts import text_without
-from crawler.extract.maintext import KICKER_CLASS, extract_main_text, find_kicker
+from crawler.extract.article import build_article
+from crawler.extract.dates import When, read_date, read_human_date
+from crawler.extract.headlines import clean_headline, text_without
+from crawler.extract.maintext import KICKER_CLASS, MainText, extract_main_text, find_kicker
 from crawler.extract.metadata import PageMeta, read_metadata
+from crawler.extract.parsing import PAGE_FAULTS, ExtractionError, parse_html, strip_furniture_tags, unreadable
+from crawler.extract.urls import join_url, site_of
+from crawler.model.bylines import agency_of, dateline_of, join_agencies, persons_and_organisations, split_authors
 from crawler.model.items import ArticleItem, Block, Image
+from crawler.model.text import clean
 
 NAME = "generic/2"
 
@@ -64,11 +48,6 @@ HIDDEN = re.compile(r"visually-hidden|sr-only|screen-reader|u-hidden|hidden", re
 NOT_BYLINE_TAGS = frozenset({"html", "head", "body", "main", "article", "section", "meta", "link", "img", "figure"})
 DATE_CLASS = re.compile(r"date|time|datum|zeit|lineinfo|technicalline|meta|publish", re.I)
 CREDIT = re.compile(r"(?:©|\(c\)|Foto:|Fotos:|Bild:|Quelle:)\s*(.+)$", re.I)
-
-
-def _site_of(url: str) -> str:
-    host = urlsplit(url).hostname or ""
-    return host[4:] if host.startswith("www.") else host
 
 
 HEADLINE_LABEL = re.compile(r"(?:^|[\s_-])(?:topic|rubri[ck]|ressort|category|label)(?:$|[\s_-])", re.I)
@@ -173,41 +152,52 @@ def _in_other_content(el: HtmlElement, area: HtmlElement) -> bool:
 
 
 def _byline(scope: HtmlElement | None, root: HtmlElement) -> list[str]:
-    """A visible byline: author-classed elements (all of them), else `Von ...` text, else author-page links.
-
-    Elements inside links are teasers of other articles, never the byline.
-    """
+    """A visible byline in the article's scope, else anywhere on the page (`_BylineSearch`)."""
     for area in (scope, root) if scope is not None else (root,):
-        by_class: list[str] = []
-        by_text: list[str] = []
-        by_href: list[str] = []
-        claimed: set[HtmlElement] = set()
-        for el in area.iter():
-            if not isinstance(el.tag, str) or el.tag in NOT_BYLINE_TAGS or el in claimed:
-                continue
-            attrs = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('rel') or ''} {el.get('itemprop') or ''}"
-            classed = len(attrs) > 8 and BYLINE_CLASS.search(attrs) and not BYLINE_SKIP.search(attrs)
-            head = el.text
-            opens = bool(head) and head.lstrip()[:6].lower().startswith(("von", "by", "text:", "autor"))
-            linked = el.tag == "a" and AUTHOR_HREF.search(el.get("href") or "")
-            if not (classed or opens or linked) or HIDDEN.search(attrs):
-                continue
-            text = clean(el.text_content())
-            if not text or len(text) > 150 or _in_other_content(el, area):
-                continue
-            if classed:
-                names = _names_in(el)
-                if names:
-                    by_class.extend(names)
-                    claimed.update(el.iterdescendants())
-            elif opens and not by_text and BYLINE_TEXT.match(text):
-                by_text = _names_in(el)
-            elif linked and not by_href:
-                by_href = split_authors([text])
-        found = split_authors(by_class) or by_text or by_href
+        found = _BylineSearch(area).names()
         if found:
             return found
     return []
+
+
+class _BylineSearch:
+    """A visible byline in `area`: author-classed elements (all of them), else `Von ...` text, else author-page
+    links. Elements inside links are teasers of other articles, never the byline."""
+
+    def __init__(self, area: HtmlElement) -> None:
+        self.area = area
+        self.by_class: list[str] = []
+        self.by_text: list[str] = []
+        self.by_href: list[str] = []
+        self.claimed: set[HtmlElement] = set()
+        """Descendants of an author-classed element already read: its names are taken."""
+
+    def names(self) -> list[str]:
+        for el in self.area.iter():
+            if isinstance(el.tag, str) and el.tag not in NOT_BYLINE_TAGS and el not in self.claimed:
+                self._consider(el)
+        return split_authors(self.by_class) or self.by_text or self.by_href
+
+    def _consider(self, el: HtmlElement) -> None:
+        attrs = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('rel') or ''} {el.get('itemprop') or ''}"
+        classed = len(attrs) > 8 and BYLINE_CLASS.search(attrs) and not BYLINE_SKIP.search(attrs)
+        head = el.text
+        opens = bool(head) and head.lstrip()[:6].lower().startswith(("von", "by", "text:", "autor"))
+        linked = el.tag == "a" and AUTHOR_HREF.search(el.get("href") or "")
+        if not (classed or opens or linked) or HIDDEN.search(attrs):
+            return
+        text = clean(el.text_content())
+        if not text or len(text) > 150 or _in_other_content(el, self.area):
+            return
+        if classed:
+            names = _names_in(el)
+            if names:
+                self.by_class.extend(names)
+                self.claimed.update(el.iterdescendants())
+        elif opens and not self.by_text and BYLINE_TEXT.match(text):
+            self.by_text = _names_in(el)
+        elif linked and not self.by_href:
+            self.by_href = split_authors([text])
 
 
 def _visible_date(scope: HtmlElement | None) -> When | None:
@@ -301,80 +291,95 @@ def extract_article(
         return _extract(html, url, site, fetched_at, last_resort)
     except ExtractionError:
         raise
-    except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-        raise ExtractionError(f"unreadable page ({type(exc).__name__}: {exc})") from exc
+    except PAGE_FAULTS as exc:
+        raise unreadable(exc) from exc
 
 
 def _extract(html: str, url: str, site: str | None, fetched_at: datetime | None, last_resort: bool) -> ArticleItem:
     root = parse_html(html)
     meta = read_metadata(root, url)
-    visible_dates = _time_attributes(root) if meta.published is None or not meta.published.has_time else []
+    time_attributes = _time_attributes(root) if meta.published is None or not meta.published.has_time else []
     strip_furniture_tags(root)
-    h1, kicker, h1_el = _h1(root)
-    kicker = kicker or find_kicker(root, h1_el)
-    headline = h1 or headline_apart(meta.ld_headline or strip_site_suffix(meta.og_title, meta.site_names), kicker)
-    if not headline:
-        raise ExtractionError("no headline")
-    main = extract_main_text(root, meta.description, [t for t in (meta.og_title, meta.ld_headline) if t])
-    blocks = main.blocks
-    if last_resort and not any(b.kind != "crosshead" for b in blocks):
-        fallback = [b for b in _trafilatura_fallback(html if isinstance(html, str) else "") if b.text != headline]
-        blocks = fallback if sum(len(b.text) for b in fallback) >= MIN_FALLBACK_TEXT else []
-    if not any(b.kind != "crosshead" for b in blocks):
-        raise ExtractionError("empty body")
-    published = meta.published
-    if published is None or not published.has_time:
-        for raw in visible_dates:
-            when = read_date(raw)
-            if when is not None and (published is None or when.has_time):
-                published = when
-                break
-    if published is None or not published.has_time:
-        seen = _visible_date(main.scope)
-        if seen is not None and (published is None or seen.has_time):
-            published = seen
-    authors, organisations = persons_and_organisations(
-        choose_authors(meta, lambda: _byline(main.scope, root)), meta.organisation_names
-    )
-    paragraphs = [b.text for b in blocks if b.kind == "paragraph"]
-    canonical = meta.canonical or url
-    breadcrumb = meta.breadcrumb
-    texts = ([main.lead] if main.lead else []) + [b.text for b in blocks]
-    return ArticleItem(
-        url=canonical,
-        fetched_url=url,
-        site=site or _site_of(canonical),
-        publisher_id=publisher_id(canonical) or publisher_id(url),
-        language=meta.language,
-        kicker=kicker,
-        headline=headline,
-        headline_variants={
-            k: v
-            for k, v in {
-                "h1": h1,
-                "og_title": meta.og_title,
-                "jsonld": meta.ld_headline,
-                "title": strip_site_suffix(meta.title_tag, meta.site_names),
-            }.items()
-            if v
-        },
-        lead=main.lead,
-        body=blocks,
-        authors=authors,
-        agency=join_agencies(organisations)
-        or agency_of(re.findall(r"\((\w+)\)\s*$", paragraphs[-1]) if paragraphs else []),
-        dateline=dateline_of(paragraphs[0] if paragraphs else None),
-        published=published.utc if published else None,
-        published_raw=published.raw if published else None,
-        modified=meta.modified.utc if meta.modified else None,
-        modified_raw=meta.modified.raw if meta.modified else None,
-        breadcrumb=breadcrumb,
-        section=meta.section or (breadcrumb[1] if len(breadcrumb) > 1 else None),
-        tags=meta.tags,
-        images=_images(root, main.container, url, meta.image),
-        paywall=meta.paywall,
-        word_count=word_count(texts),
-        html_hash=html_hash(html),
-        extractor=NAME,
-        fetched_at=fetched_at or datetime.now(UTC),
-    )
+    return _Page(root, meta, url, time_attributes).article(html, site, fetched_at, last_resort)
+
+
+class _Page:
+    """A page as the generic rules read it: one method per field of the article."""
+
+    def __init__(self, root: HtmlElement, meta: PageMeta, url: str, time_attributes: list[str]) -> None:
+        self.root = root
+        self.meta = meta
+        self.url = url
+        self.time_attributes = time_attributes
+        """Machine dates in the markup, read before the tags were stripped (only when metadata has no time)."""
+
+    def article(self, html: str, site: str | None, fetched_at: datetime | None, last_resort: bool) -> ArticleItem:
+        """The article, or ExtractionError when the page has no headline or no body."""
+        h1, kicker, h1_el = _h1(self.root)
+        kicker = kicker or find_kicker(self.root, h1_el)
+        headline = h1 or self.meta.fallback_headline(kicker)
+        if not headline:
+            raise ExtractionError("no headline")
+        titles = [t for t in (self.meta.og_title, self.meta.ld_headline) if t]
+        main = extract_main_text(self.root, self.meta.description, titles)
+        body = self.body(main, html, headline, last_resort)
+        published = self.published(main.scope)
+        authors, agency = self.authors_and_agency(main.scope, body)
+        paragraphs = [b.text for b in body if b.kind == "paragraph"]
+        breadcrumb = self.meta.breadcrumb
+        return build_article(
+            self.meta,
+            self.url,
+            html,
+            fetched_at,
+            lead=main.lead,
+            body=body,
+            published=published,
+            site=site or site_of(self.meta.canonical or self.url),
+            kicker=kicker,
+            headline=headline,
+            headline_variants=self.meta.headline_variants(h1),
+            authors=authors,
+            agency=agency,
+            dateline=dateline_of(paragraphs[0] if paragraphs else None),
+            breadcrumb=breadcrumb,
+            section=self.meta.section or (breadcrumb[1] if len(breadcrumb) > 1 else None),
+            images=_images(self.root, main.container, self.url, self.meta.image),
+            paywall=self.meta.paywall,
+            extractor=NAME,
+        )
+
+    def body(self, main: MainText, html: str, headline: str, last_resort: bool) -> list[Block]:
+        """The main text's blocks; trafilatura's text only when they hold none (and `last_resort`)."""
+        blocks = main.blocks
+        if last_resort and not any(b.kind != "crosshead" for b in blocks):
+            fallback = [b for b in _trafilatura_fallback(html if isinstance(html, str) else "") if b.text != headline]
+            blocks = fallback if sum(len(b.text) for b in fallback) >= MIN_FALLBACK_TEXT else []
+        if not any(b.kind != "crosshead" for b in blocks):
+            raise ExtractionError("empty body")
+        return blocks
+
+    def published(self, scope: HtmlElement | None) -> When | None:
+        """The metadata's date; without a time of day, a `<time datetime>` with one, else a reader's date near
+        the headline."""
+        published = self.meta.published
+        if published is None or not published.has_time:
+            for raw in self.time_attributes:
+                when = read_date(raw)
+                if when is not None and (published is None or when.has_time):
+                    published = when
+                    break
+        if published is None or not published.has_time:
+            seen = _visible_date(scope)
+            if seen is not None and (published is None or seen.has_time):
+                published = seen
+        return published
+
+    def authors_and_agency(self, scope: HtmlElement | None, body: list[Block]) -> tuple[list[str], str | None]:
+        """Persons (`choose_authors`); organisations credited go to the agency, else an agency in brackets
+        closing the last paragraph (`(dpa)`)."""
+        byline = choose_authors(self.meta, lambda: _byline(scope, self.root))
+        authors, organisations = persons_and_organisations(byline, self.meta.organisation_names)
+        paragraphs = [b.text for b in body if b.kind == "paragraph"]
+        closing = re.findall(r"\((\w+)\)\s*$", paragraphs[-1]) if paragraphs else []
+        return authors, join_agencies(organisations) or agency_of(closing)

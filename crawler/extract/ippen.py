@@ -15,34 +15,21 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lxml.html import HtmlElement
 
+from crawler.extract.article import build_article
 from crawler.extract.class_index import ClassIndex, ClassSelector
-from crawler.extract.common import (
-    ExtractionError,
-    agency_of,
-    clean,
-    clean_headline,
-    dateline_of,
-    headline_apart,
-    html_hash,
-    join_agencies,
-    join_url,
-    parse_html,
-    persons_and_organisations,
-    publisher_id,
-    read_date,
-    split_authors,
-    strip_furniture_tags,
-    strip_site_suffix,
-    word_count,
-)
-from crawler.extract.headline_parts import text_without
+from crawler.extract.dates import When, read_date
+from crawler.extract.headlines import clean_headline, text_without
 from crawler.extract.maintext import FURNITURE_TEXT, strip_inline_furniture
 from crawler.extract.metadata import PageMeta, read_metadata
+from crawler.extract.parsing import PAGE_FAULTS, ExtractionError, parse_html, strip_furniture_tags, unreadable
+from crawler.extract.urls import join_url
+from crawler.model.bylines import agency_of, dateline_of, join_agencies, persons_and_organisations, split_authors
 from crawler.model.items import ArticleItem, Block, Image
+from crawler.model.text import clean
 
 __all__ = ["GENERATIONS", "NAME", "ExtractionError", "Generation", "extract_article", "is_ippen_page"]
 
@@ -186,30 +173,6 @@ def _first(
     return None
 
 
-def _headline_and_kicker(
-    index: ClassIndex, generation: Generation, story: HtmlElement, headline_el: HtmlElement | None
-) -> tuple[str | None, str | None]:
-    """The headline's own text and the kicker apart, also where the headline element holds the kicker."""
-    end = None
-    if headline_el is not None:
-        end = index.position[headline_el] + sum(1 for e in headline_el.iterdescendants() if isinstance(e.tag, str))
-
-    def opens_headline(el: HtmlElement) -> bool:  # before or inside the headline, never a teaser's kicker
-        return not _in_furniture(el) and bool(clean(el.text_content())) and (end is None or index.position[el] <= end)
-
-    kicker_el = _first(index, generation.kicker, story, opens_headline)
-    kicker = clean(kicker_el.text_content()) if kicker_el is not None else None
-    if headline_el is None:
-        return None, kicker
-    if kicker_el is not None and any(a is headline_el for a in kicker_el.iterancestors()):
-        text_el = _first(index, generation.headline_text, headline_el)
-        own = clean(text_el.text_content()) if text_el is not None else None
-        headline = clean_headline(own or text_without(headline_el, [kicker_el]))
-    else:  # no kicker element inside: the headline element's text is the headline, whatever words it opens with
-        headline = clean(headline_el.text_content())
-    return headline, (kicker.rstrip(" :") if kicker else None)
-
-
 def _block(el: HtmlElement) -> Block | None:
     classes = el.get("class") or ""
     tag = el.tag
@@ -232,33 +195,6 @@ def _block(el: HtmlElement) -> Block | None:
     return Block(kind=kind, text=text)
 
 
-def _images(
-    index: ClassIndex, generation: Generation, story: HtmlElement, url: str, lead_image: str | None
-) -> list[Image]:
-    """Story images (figures and photo-gallery links) with caption, credit (after `©`) and alt text; the page's
-    og:image only when the story has no figure."""
-    images: list[Image] = []
-    for fig in index.select(generation.figure, story):
-        img = next(fig.iter("img"), None)
-        src = (img.get("src") or img.get("data-src")) if img is not None else None
-        if not src:
-            continue
-        cap = index.select(generation.caption, fig)
-        caption = clean(cap[0].text_content()) if cap else None
-        credit = None
-        if caption:
-            match = CREDIT.search(caption)
-            if match:
-                credit, caption = clean(match.group(1)), clean(caption[: match.start()])
-        alt = clean(img.get("alt")) if img is not None else None
-        joined = join_url(url, src)
-        if joined:
-            images.append(Image(url=joined, caption=caption, credit=credit, alt=alt))
-    if lead_image and not images:
-        images.append(Image(url=lead_image))
-    return images
-
-
 def extract_article(html: str, url: str, site: str, fetched_at: datetime | None = None) -> ArticleItem:
     """Read an IPPEN article page with the first generation that reads it. Raises ExtractionError with a reason
     (the newest generation's) when none does."""
@@ -266,8 +202,8 @@ def extract_article(html: str, url: str, site: str, fetched_at: datetime | None 
         return _extract(html, url, site, fetched_at)
     except ExtractionError:
         raise
-    except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-        raise ExtractionError(f"unreadable page ({type(exc).__name__}: {exc})") from exc
+    except PAGE_FAULTS as exc:
+        raise unreadable(exc) from exc
 
 
 def _extract(html: str, url: str, site: str, fetched_at: datetime | None) -> ArticleItem:
@@ -280,112 +216,160 @@ def _extract(html: str, url: str, site: str, fetched_at: datetime | None) -> Art
     first_error: ExtractionError | None = None
     for generation in marked or GENERATIONS[:1]:
         try:
-            return _read(generation, index, root, meta, share, html, url, site, fetched_at)
+            return _Story(generation, index, root, meta, url).article(html, site, fetched_at, share)
         except ExtractionError as exc:
             first_error = first_error or exc
     assert first_error is not None
     raise first_error
 
 
-def _body(index: ClassIndex, generation: Generation, story: HtmlElement, skip: set[HtmlElement]) -> list[Block]:
-    """The story's blocks in page order; an element inside one already taken (a crosshead's inner span), the
-    lead and furniture are left out; crossheads closing the article are dropped."""
-    taken: set[HtmlElement] = set()
-    body: list[Block] = []
-    for el in index.select(generation.body, story):
-        if el in skip or _in_furniture(el) or any(a in taken or a in skip for a in el.iterancestors()):
-            continue
-        taken.add(el)
-        block = _block(el)
-        if block is not None:
-            body.append(block)
-    while body and body[-1].kind == "crosshead":
-        body.pop()
-    return body
+class _Story:
+    """A page as one generation reads it: one method per field of the article."""
 
+    def __init__(self, generation: Generation, index: ClassIndex, root: HtmlElement, meta: PageMeta, url: str) -> None:
+        self.generation = generation
+        self.index = index
+        self.root = root
+        self.meta = meta
+        self.url = url
+        story = _first(index, generation.story, root)
+        self.story = story if story is not None else root
 
-def _read(
-    generation: Generation,
-    index: ClassIndex,
-    root: HtmlElement,
-    meta: PageMeta,
-    share: str | None,
-    html: str,
-    url: str,
-    site: str,
-    fetched_at: datetime | None,
-) -> ArticleItem:
-    story = _first(index, generation.story, root)
-    story = story if story is not None else root
-    headline_el = _first(index, generation.headline, story)
-    if headline_el is None:
-        headline_el = _first(index, generation.headline, root)
-    h1, kicker = _headline_and_kicker(index, generation, story, headline_el)
-    headline = h1 or headline_apart(meta.ld_headline or strip_site_suffix(meta.og_title, meta.site_names), kicker)
-    if not headline:
-        raise ExtractionError("no headline")
-    lead_el = _first(index, generation.lead, story)
-    lead = clean(lead_el.text_content()) if lead_el is not None else None
-    skip = {lead_el} if lead_el is not None else set()
-    if headline_el is not None:
-        skip.add(headline_el)
-    body = _body(index, generation, story, skip)
-    if not any(b.kind != "crosshead" for b in body):
-        raise ExtractionError("empty body")
+    def article(self, html: str, site: str, fetched_at: datetime | None, share: str | None) -> ArticleItem:
+        """The article, or ExtractionError when this generation finds no headline or no body."""
+        headline_el = self.headline_element()
+        h1, kicker = self.headline_and_kicker(headline_el)
+        headline = h1 or self.meta.fallback_headline(kicker)
+        if not headline:
+            raise ExtractionError("no headline")
+        lead_el = _first(self.index, self.generation.lead, self.story)
+        lead = clean(lead_el.text_content()) if lead_el is not None else None
+        body = self.body({el for el in (lead_el, headline_el) if el is not None})
+        authors, agency = self.authors_and_agency(body)
+        published = self.published()
+        breadcrumb = self.breadcrumb()
+        paragraphs = [b.text for b in body if b.kind == "paragraph"]
+        return build_article(
+            self.meta,
+            self.url,
+            html,
+            fetched_at,
+            lead=lead,
+            body=body,
+            published=published,
+            site=site,
+            kicker=kicker,
+            headline=headline,
+            headline_variants=self.meta.headline_variants(h1, share=share),
+            authors=authors,
+            agency=agency,
+            dateline=dateline_of(paragraphs[0] if paragraphs else None),
+            breadcrumb=breadcrumb,
+            section=breadcrumb[1] if len(breadcrumb) > 1 else self.meta.section,  # [0] is the homepage
+            images=self.images(),
+            paywall=self.meta.paywall or bool(self.index.select(self.generation.paywall, self.story)),
+            extractor=self.generation.name,
+        )
 
-    byline = [clean(a.text_content()) or "" for a in index.select(generation.authors, story)]
-    if not any(byline):
-        byline = [clean(el.text_content()) or "" for el in index.select(generation.authors_text, story)]
-    people = split_authors(byline) or split_authors(meta.ld_authors)
-    authors, organisations = persons_and_organisations(people, meta.organisation_names)
+    def headline_element(self) -> HtmlElement | None:
+        """The generation's headline element in the story, else anywhere on the page."""
+        found = _first(self.index, self.generation.headline, self.story)
+        return found if found is not None else _first(self.index, self.generation.headline, self.root)
 
-    published = meta.published
-    if published is None or not published.has_time:
-        for el in index.select(generation.time, story):
-            when = read_date(el.get("datetime"))
-            if when is not None:
-                published = when
-                break
+    def headline_and_kicker(self, headline_el: HtmlElement | None) -> tuple[str | None, str | None]:
+        """The headline's own text and the kicker apart, also where the headline element holds the kicker."""
+        kicker_el = self._kicker_element(headline_el)
+        kicker = clean(kicker_el.text_content()) if kicker_el is not None else None
+        if headline_el is None:
+            return None, kicker
+        if kicker_el is not None and any(a is headline_el for a in kicker_el.iterancestors()):
+            text_el = _first(self.index, self.generation.headline_text, headline_el)
+            own = clean(text_el.text_content()) if text_el is not None else None
+            headline = clean_headline(own or text_without(headline_el, [kicker_el]))
+        else:  # no kicker element inside: the headline element's text is the headline, whatever words it opens with
+            headline = clean(headline_el.text_content())
+        return headline, (kicker.rstrip(" :") if kicker else None)
 
-    breadcrumb = [
-        t for t in (clean(a.text_content()) for a in index.select(generation.breadcrumb, root)) if t
-    ] or meta.breadcrumb
-    paragraphs = [b.text for b in body if b.kind == "paragraph"]
-    last_words = re.findall(r"\b(\w[\w-]*)\W*$", paragraphs[-1]) if paragraphs else []
-    canonical = meta.canonical or url
-    variants = {
-        "h1": h1,
-        "og_title": meta.og_title,
-        "jsonld": meta.ld_headline,
-        "title": strip_site_suffix(meta.title_tag, meta.site_names),
-    }
-    if share:
-        variants["share"] = share
-    return ArticleItem(
-        url=canonical,
-        fetched_url=url,
-        site=site,
-        publisher_id=publisher_id(canonical) or publisher_id(url),
-        language=meta.language,
-        kicker=kicker,
-        headline=headline,
-        headline_variants={k: v for k, v in variants.items() if v},
-        lead=lead,
-        body=body,
-        authors=authors,
-        agency=join_agencies(organisations) or agency_of(last_words),
-        dateline=dateline_of(paragraphs[0] if paragraphs else None),
-        published=published.utc if published else None,
-        published_raw=published.raw if published else None,
-        modified=meta.modified.utc if meta.modified else None,
-        modified_raw=meta.modified.raw if meta.modified else None,
-        breadcrumb=breadcrumb,
-        section=breadcrumb[1] if len(breadcrumb) > 1 else meta.section,  # [0] is the homepage ("Startseite")
-        tags=meta.tags,
-        images=_images(index, generation, story, url, meta.image),
-        paywall=meta.paywall or bool(index.select(generation.paywall, story)),
-        word_count=word_count(([lead] if lead else []) + [b.text for b in body]),
-        html_hash=html_hash(html),
-        extractor=generation.name,
-        fetched_at=fetched_at or datetime.now(UTC),
-    )
+    def _kicker_element(self, headline_el: HtmlElement | None) -> HtmlElement | None:
+        """The most preferred kicker with text before or inside the headline, never a teaser's kicker."""
+        index = self.index
+        end = None
+        if headline_el is not None:
+            end = index.position[headline_el] + sum(1 for e in headline_el.iterdescendants() if isinstance(e.tag, str))
+
+        def opens_headline(el: HtmlElement) -> bool:
+            return (
+                not _in_furniture(el) and bool(clean(el.text_content())) and (end is None or index.position[el] <= end)
+            )
+
+        return _first(index, self.generation.kicker, self.story, opens_headline)
+
+    def body(self, skip: set[HtmlElement]) -> list[Block]:
+        """The story's blocks in page order; an element inside one already taken (a crosshead's inner span), the
+        lead and furniture are left out; crossheads closing the article are dropped. ExtractionError without
+        text."""
+        taken: set[HtmlElement] = set()
+        body: list[Block] = []
+        for el in self.index.select(self.generation.body, self.story):
+            if el in skip or _in_furniture(el) or any(a in taken or a in skip for a in el.iterancestors()):
+                continue
+            taken.add(el)
+            block = _block(el)
+            if block is not None:
+                body.append(block)
+        while body and body[-1].kind == "crosshead":
+            body.pop()
+        if not any(b.kind != "crosshead" for b in body):
+            raise ExtractionError("empty body")
+        return body
+
+    def authors_and_agency(self, body: list[Block]) -> tuple[list[str], str | None]:
+        """Persons from the byline links (else the byline's text, else JSON-LD); organisations credited there go
+        to the agency, else an agency named by the last paragraph's last word (`... ab. dpa`)."""
+        select = self.index.select
+        byline = [clean(a.text_content()) or "" for a in select(self.generation.authors, self.story)]
+        if not any(byline):
+            byline = [clean(el.text_content()) or "" for el in select(self.generation.authors_text, self.story)]
+        people = split_authors(byline) or split_authors(self.meta.ld_authors)
+        authors, organisations = persons_and_organisations(people, self.meta.organisation_names)
+        paragraphs = [b.text for b in body if b.kind == "paragraph"]
+        last_words = re.findall(r"\b(\w[\w-]*)\W*$", paragraphs[-1]) if paragraphs else []
+        return authors, join_agencies(organisations) or agency_of(last_words)
+
+    def published(self) -> When | None:
+        """The page's machine date; the story's `<time datetime>` when that has no time of day."""
+        published = self.meta.published
+        if published is None or not published.has_time:
+            for el in self.index.select(self.generation.time, self.story):
+                when = read_date(el.get("datetime"))
+                if when is not None:
+                    return when
+        return published
+
+    def breadcrumb(self) -> list[str]:
+        found = (clean(a.text_content()) for a in self.index.select(self.generation.breadcrumb, self.root))
+        return [t for t in found if t] or self.meta.breadcrumb
+
+    def images(self) -> list[Image]:
+        """Story images (figures and photo-gallery links) with caption, credit (after `©`) and alt text; the
+        page's og:image only when the story has no figure."""
+        images: list[Image] = []
+        for fig in self.index.select(self.generation.figure, self.story):
+            img = next(fig.iter("img"), None)
+            src = (img.get("src") or img.get("data-src")) if img is not None else None
+            if not src:
+                continue
+            cap = self.index.select(self.generation.caption, fig)
+            caption = clean(cap[0].text_content()) if cap else None
+            credit = None
+            if caption:
+                match = CREDIT.search(caption)
+                if match:
+                    credit, caption = clean(match.group(1)), clean(caption[: match.start()])
+            alt = clean(img.get("alt")) if img is not None else None
+            joined = join_url(self.url, src)
+            if joined:
+                images.append(Image(url=joined, caption=caption, credit=credit, alt=alt))
+        if self.meta.image and not images:
+            images.append(Image(url=self.meta.image))
+        return images

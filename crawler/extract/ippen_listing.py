@@ -16,9 +16,12 @@ from datetime import UTC, datetime
 from lxml.html import HtmlElement
 
 from crawler.extract.class_index import ClassIndex, ClassSelector
-from crawler.extract.common import ExtractionError, clean, join_url, parse_html, publisher_id, read_date
-from crawler.extract.headline_parts import text_without, within
+from crawler.extract.dates import When, read_date
+from crawler.extract.headlines import text_without, within
+from crawler.extract.parsing import ExtractionError, parse_html
+from crawler.extract.urls import join_url, publisher_id
 from crawler.model.items import TeaserItem
+from crawler.model.text import clean
 
 NAME = "ippen-listing/2"
 """2: the kicker inside the headline element no longer opens the headline; alternatives in preference order."""
@@ -84,36 +87,27 @@ def extract_teasers(html: str, url: str, site: str, seen_at: datetime | None = N
     seen_at = seen_at or datetime.now(UTC)
     teasers: list[TeaserItem] = []
     containers: dict[HtmlElement, int] = {}
-    seen_links: set[str] = set()
     index = ClassIndex(root)
     for el in index.select(TEASER, root):
         if any("id-Teaser-el" in (a.get("class") or "").split() for a in el.iterancestors()):
             continue  # a teaser nested in a teaser is part of it
-        links = index.select_preferred(LINK, el) or [a for a in el.iter("a") if a.get("href")]
-        href = next((a.get("href") for a in links if a.get("href")), None)
-        if not href:
+        found = _article_link(index, el, url)
+        if found is None:
             continue
-        link = join_url(url, href.strip().split("#", 1)[0])
-        if link is None:
-            continue  # a link no browser would follow (a hostile or broken URL)
-        pid = publisher_id(link)
-        if pid is None:
-            continue  # not an article (a section link, an ad)
+        link, pid = found
         images = index.select(IMAGE, el)
         image = (images[0].get("src") or images[0].get("data-src")) if images else None
         container, block_index = _container(el, containers)
         block_name = _first_text(index, CONTAINER_HEADLINE, container) if container is not None else None
         layout = _layout(el)
-        time = index.first(TIME, el)
-        when = read_date(time.get("datetime")) if time is not None else None
+        when = _published(index, el)
         headline, kicker = _headline_and_kicker(index, el)
-        headline = headline or clean(images[0].get("title") if images else None)
         teasers.append(
             TeaserItem(
                 url=link,
                 site=site,
                 publisher_id=pid,
-                headline=headline,
+                headline=headline or clean(images[0].get("title") if images else None),
                 kicker=kicker,
                 text=_first_text(index, TEXT, el),
                 image=join_url(url, image),
@@ -127,8 +121,26 @@ def extract_teasers(html: str, url: str, site: str, seen_at: datetime | None = N
                 seen_at=seen_at,
             )
         )
-        seen_links.add(link)
     return teasers
+
+
+def _article_link(index: ClassIndex, el: HtmlElement, url: str) -> tuple[str, str] | None:
+    """The teaser's link (the overlay link first) and the article's publisher id; None for a teaser that links
+    to no article (a section tile, an ad) or only by a URL no browser would follow."""
+    links = index.select_preferred(LINK, el) or [a for a in el.iter("a") if a.get("href")]
+    href = next((a.get("href") for a in links if a.get("href")), None)
+    if not href:
+        return None
+    link = join_url(url, href.strip().split("#", 1)[0])
+    if link is None:
+        return None
+    pid = publisher_id(link)
+    return (link, pid) if pid is not None else None
+
+
+def _published(index: ClassIndex, el: HtmlElement) -> When | None:
+    time = index.first(TIME, el)
+    return read_date(time.get("datetime")) if time is not None else None
 
 
 def article_links(teasers: list[TeaserItem]) -> list[str]:

@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.extract.common import clean, join_url, parse_html, publisher_id
-from crawler.extract.headline_parts import text_without
+from crawler.extract.headlines import text_without
 from crawler.extract.maintext import KICKER_CLASS
+from crawler.extract.parsing import parse_html
+from crawler.extract.urls import join_url, publisher_id
 from crawler.model.items import TeaserItem
+from crawler.model.text import clean
 
 NAME = "link-listing/2"
 """2: a kicker inside the link (or its heading) goes to `kicker`, no longer opening the headline."""

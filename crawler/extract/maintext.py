@@ -14,13 +14,14 @@ Selectors and word lists are gathered at the top, as in trafilatura's `xpaths.py
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
 from lxml.html import HtmlElement
 
-from crawler.extract.common import clean
 from crawler.model.items import Block
+from crawler.model.text import clean
 
 MIN_PARAGRAPH = 25
 """Characters a `<p>` needs to count when choosing the container."""
@@ -289,60 +290,92 @@ def _inside(el: HtmlElement, marked: set[HtmlElement], stop: HtmlElement) -> boo
 
 def read_blocks(container: HtmlElement) -> list[tuple[HtmlElement, Block]]:
     """The container's text blocks in page order with their elements, furniture left out (step 3)."""
-    blocks: list[tuple[HtmlElement, Block]] = []
-    cache: dict[HtmlElement, bool] = {}
-    taken: set[HtmlElement] = set()
+    reader = _BlockReader(container)
     for el in container.iter(*BLOCK_TAGS, "div"):
-        if taken and _inside(el, taken, container):
-            continue  # inside a list or quote already read, or in a box that proved to be furniture
-        tag = el.tag
-        if tag == "div" and (not _is_leaf_div(el) or (len((el.text or "").strip()) < 2 and len(el) == 0)):
-            continue
-        if _under_furniture(el, container, cache):
-            continue
-        if tag in LIST_TAGS:
-            text = _list_text(el)
-            taken.add(el)
-            if not text or _link_chars(el) > MAX_LINK_DENSITY * len(text):
-                continue
-            blocks.append((el, Block(kind="list", text=text)))
-            continue
+        reader.read(el)
+    return reader.finish()
+
+
+class _BlockReader:
+    """Reads a container's blocks one element at a time, remembering the elements it took (lists, quotes,
+    paragraphs) and the boxes that proved to be furniture: nothing inside them is read again."""
+
+    def __init__(self, container: HtmlElement) -> None:
+        self.container = container
+        self.blocks: list[tuple[HtmlElement, Block]] = []
+        self.taken: set[HtmlElement] = set()
+        self.cache: dict[HtmlElement, bool] = {}
+
+    def read(self, el: HtmlElement) -> None:
+        if self._skipped(el):
+            return
+        if el.tag in LIST_TAGS:
+            self._list(el)
+            return
         text = clean(el.text_content())
-        if not text:
-            continue
-        if FURNITURE_TEXT.match(text) or (len(text) < 500 and CONSENT_TEXT.search(text)):
-            parent = el.getparent()
-            if parent is not None and parent is not container and len(clean(parent.text_content()) or "") < 1500:
-                taken.add(parent)  # the box this label opens (consent notice, newsletter, related) goes with it
-            continue
+        if not text or self._furniture_label(el, text):
+            return
+        block = self._text_block(el, text)
+        if block is not None:
+            self.blocks.append((el, block))
+
+    def finish(self) -> list[tuple[HtmlElement, Block]]:
+        # crossheads with no text after them (a "Mehr zum Thema" heading closing the article) are furniture
+        while self.blocks and self.blocks[-1][1].kind == "crosshead":
+            self.blocks.pop()
+        return self.blocks
+
+    def _skipped(self, el: HtmlElement) -> bool:
+        """Inside a list or quote already read or a box that proved to be furniture; a div that is no paragraph;
+        under furniture."""
+        if self.taken and _inside(el, self.taken, self.container):
+            return True
+        if el.tag == "div" and (not _is_leaf_div(el) or (len((el.text or "").strip()) < 2 and len(el) == 0)):
+            return True
+        return _under_furniture(el, self.container, self.cache)
+
+    def _list(self, el: HtmlElement) -> None:
+        text = _list_text(el)
+        self.taken.add(el)
+        if text and _link_chars(el) <= MAX_LINK_DENSITY * len(text):
+            self.blocks.append((el, Block(kind="list", text=text)))
+
+    def _furniture_label(self, el: HtmlElement, text: str) -> bool:
+        """A block opening with a furniture phrase, or a consent notice: left out, and the box it opens (consent
+        notice, newsletter, related articles) goes with it."""
+        if not (FURNITURE_TEXT.match(text) or (len(text) < 500 and CONSENT_TEXT.search(text))):
+            return False
+        parent = el.getparent()
+        if parent is not None and parent is not self.container and len(clean(parent.text_content()) or "") < 1500:
+            self.taken.add(parent)
+        return True
+
+    def _text_block(self, el: HtmlElement, text: str) -> Block | None:
+        """A crosshead, quote or paragraph; None for a short div or a byline-only paragraph."""
+        tag = el.tag
         if tag == "div" and len(text) < 40:
-            continue
+            return None
         if len(text) < 100 and BYLINE_TEXT.match(text):
-            continue
+            return None
         if tag in HEADING_TAGS or (tag == "p" and _crosshead_like(el, text)):
             if len(text) > 300 or _link_chars(el) > 0.8 * len(text):
-                continue
-            blocks.append((el, Block(kind="crosshead", text=text)))
-            continue
+                return None
+            return Block(kind="crosshead", text=text)
         if tag == "blockquote":
-            taken.add(el)
-            if _link_chars(el) > MAX_LINK_DENSITY * len(text):
-                continue
-            blocks.append((el, Block(kind="quote", text=text)))
-            continue
+            self.taken.add(el)
+            return None if _link_chars(el) > MAX_LINK_DENSITY * len(text) else Block(kind="quote", text=text)
+        return self._paragraph(el, text)
+
+    def _paragraph(self, el: HtmlElement, text: str) -> Block | None:
         if _link_chars(el) > MAX_LINK_DENSITY * len(text) and len(text) < 400:
-            continue
-        text = clean(strip_inline_furniture(text))
-        if not text:
-            continue
-        if len(text) > 1000 and any(b.text[:80] in text for _, b in blocks if len(b.text) >= 80):
-            continue  # a second copy of the article (hidden text for read-aloud or paywall scripts)
-        taken.add(el)
-        blocks.append((el, Block(kind="paragraph", text=text)))
-    # crossheads with no text after them (a "Mehr zum Thema" heading closing the article) are furniture
-    while blocks and blocks[-1][1].kind == "crosshead":
-        blocks.pop()
-    return blocks
+            return None
+        cleaned = clean(strip_inline_furniture(text))
+        if not cleaned:
+            return None
+        if len(cleaned) > 1000 and any(b.text[:80] in cleaned for _, b in self.blocks if len(b.text) >= 80):
+            return None  # a second copy of the article (hidden text for read-aloud or paywall scripts)
+        self.taken.add(el)
+        return Block(kind="paragraph", text=cleaned)
 
 
 def _headline_el(root: HtmlElement, titles: list[str]) -> HtmlElement | None:
@@ -414,42 +447,70 @@ def find_lead(
 ) -> HtmlElement | None:
     """The lead element (step 4), between the headline and the first body block: a lead-like class, else the
     element that holds the meta description, else a lone paragraph right before the article text."""
-    order = {el: i for i, el in enumerate(scope.iter())}
-    start = order.get(headline, -1) if headline is not None else -1
-    end = order.get(first_block, len(order)) if first_block is not None else len(order)
-    want = description[:60] if description and len(description) >= 40 else None
+    window = _LeadWindow(scope, headline, first_block, description)
     by_class = by_text = by_place = None
-    for el in scope.iter("p", "div", "span", "h2", "strong", "section"):
-        pos = order.get(el, -1)
-        if pos <= start:
-            continue
-        if pos > end:
-            break
-        text = clean(el.text_content())
-        if not text or not 40 <= len(text) <= 1500:
-            continue
-        if el.find(".//h1") is not None or _link_chars(el) > 0.5 * len(text):
-            continue
-        inner = [p for p in el.iterdescendants("p") if _prose(clean(p.text_content()) or "")]
-        if len(inner) > 1:
-            continue
+    for el, pos, text, inner in window.candidates():
+        if by_class is None:
+            by_class = window.by_class(el, text, inner)
+        if by_text is None and window.holds_description(el, text):
+            by_text = el
+        if by_place is None and window.by_place(el, pos, text):
+            by_place = el
+    return next((found for found in (by_class, by_text, by_place) if found is not None), None)
+
+
+class _LeadWindow:
+    """Where a lead may stand: after the headline, up to the first body block, in `scope`'s page order."""
+
+    def __init__(
+        self, scope: HtmlElement, headline: HtmlElement | None, first_block: HtmlElement | None, description: str | None
+    ) -> None:
+        self.scope = scope
+        self.headline = headline
+        self.first_block = first_block
+        self.description = description
+        self.order = {el: i for i, el in enumerate(scope.iter())}
+        self.start = self.order.get(headline, -1) if headline is not None else -1
+        self.end = self.order.get(first_block, len(self.order)) if first_block is not None else len(self.order)
+        self.want = description[:60] if description and len(description) >= 40 else None
+
+    def candidates(self) -> Iterator[tuple[HtmlElement, int, str, list[HtmlElement]]]:
+        """(element, position, text, prose paragraphs inside) of each element in the window that could be a lead:
+        40 to 1500 characters, no headline or links mostly, at most one paragraph inside, no caption."""
+        for el in self.scope.iter("p", "div", "span", "h2", "strong", "section"):
+            pos = self.order.get(el, -1)
+            if pos <= self.start:
+                continue
+            if pos > self.end:
+                break
+            text = clean(el.text_content())
+            if not text or not 40 <= len(text) <= 1500:
+                continue
+            if el.find(".//h1") is not None or _link_chars(el) > 0.5 * len(text):
+                continue
+            inner = [p for p in el.iterdescendants("p") if _prose(clean(p.text_content()) or "")]
+            if len(inner) > 1 or CREDIT_MARK.search(text):
+                continue
+            yield el, pos, text, inner
+
+    def by_class(self, el: HtmlElement, text: str, inner: list[HtmlElement]) -> HtmlElement | None:
+        """A lead-classed element of prose (its one paragraph, when it holds one)."""
         attrs = _attrs(el)
         lead_like = LEAD_CLASS.search(attrs) and not KICKER_CLASS.search(attrs)
-        if CREDIT_MARK.search(text):
-            continue  # a caption
-        if by_class is None and lead_like and _prose(text) and not _furniture_above(el, scope):
-            by_class = inner[0] if inner else el
-        holds_description = want and text.startswith(want) and len(text) <= len(description or "") + 80
-        if by_text is None and holds_description and not _furniture_above(el, scope):
-            by_text = el
+        if lead_like and _prose(text) and not _furniture_above(el, self.scope):
+            return inner[0] if inner else el
+        return None
+
+    def holds_description(self, el: HtmlElement, text: str) -> bool:
+        """The element whose text is the page's meta description."""
+        holds = self.want and text.startswith(self.want) and len(text) <= len(self.description or "") + 80
+        return bool(holds) and not _furniture_above(el, self.scope)
+
+    def by_place(self, el: HtmlElement, pos: int, text: str) -> bool:
+        """A paragraph of prose standing before the article text."""
         prose = el.tag == "p" and len(text) >= 80 and text[-1] in '.!?"“”»«)'
-        placed = prose and el is not first_block and headline is not None and pos < end
-        if by_place is None and placed and not _is_furniture_el(el) and not _furniture_above(el, scope):
-            by_place = el
-    for found in (by_class, by_text, by_place):
-        if found is not None:
-            return found
-    return None
+        placed = prose and el is not self.first_block and self.headline is not None and pos < self.end
+        return placed and not _is_furniture_el(el) and not _furniture_above(el, self.scope)
 
 
 def find_kicker(root: HtmlElement, h1: HtmlElement | None = None) -> str | None:

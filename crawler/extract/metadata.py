@@ -13,23 +13,36 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.extract.common import (
-    DEFAULT_TZ,
-    When,
-    best_date,
-    clean,
-    first_meta,
-    join_url,
-    jsonld_blocks,
-    ld_breadcrumb,
-    ld_names,
-    ld_text,
-    meta_tags,
-    news_article,
-    walk_jsonld,
-)
+from crawler.extract.dates import DEFAULT_TZ, When, best_date
+from crawler.extract.headlines import headline_apart, strip_site_suffix
+from crawler.extract.jsonld import jsonld_blocks, ld_breadcrumb, ld_names, ld_text, news_article, walk_jsonld
+from crawler.extract.urls import join_url
+from crawler.model.text import clean
 
 PAYWALL_TIERS = frozenset({"locked", "metered", "premium", "paid", "subscriber", "plus"})
+
+
+def meta_tags(root: HtmlElement) -> dict[str, list[str]]:
+    """`<meta>` contents by lower-case `property`, `name` or `itemprop`, in page order."""
+    found: dict[str, list[str]] = {}
+    for el in root.iter("meta"):
+        content = el.get("content")
+        if content is None:
+            continue
+        for attr in ("property", "name", "itemprop"):
+            key = el.get(attr)
+            if key:
+                found.setdefault(key.strip().lower(), []).append(content)
+    return found
+
+
+def first_meta(meta: dict[str, list[str]], *names: str) -> str | None:
+    for name in names:
+        for value in meta.get(name, ()):
+            value = clean(value)
+            if value:
+                return value
+    return None
 
 
 @dataclass
@@ -65,6 +78,23 @@ class PageMeta:
         orgs = [n for n, k in zip(self.ld_authors, self.ld_author_kinds, strict=False) if k == "Organization"]
         return [*self.site_names, *orgs]
 
+    def fallback_headline(self, kicker: str | None) -> str | None:
+        """The headline when the page shows none: JSON-LD, else og:title without the site's name; a kicker glued
+        before it with a separator is parted off (`crawler.extract.headlines.headline_apart`)."""
+        return headline_apart(self.ld_headline or strip_site_suffix(self.og_title, self.site_names), kicker)
+
+    def headline_variants(self, h1: str | None, **more: str | None) -> dict[str, str]:
+        """Every wording of the headline the page holds, by source (`h1`, `og_title`, `jsonld`, `title` without
+        the site's name, then `more`), empty ones left out."""
+        variants = {
+            "h1": h1,
+            "og_title": self.og_title,
+            "jsonld": self.ld_headline,
+            "title": strip_site_suffix(self.title_tag, self.site_names),
+            **more,
+        }
+        return {k: v for k, v in variants.items() if v}
+
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value] if value is not None else []
@@ -87,27 +117,55 @@ def _free(value: Any) -> bool | None:
 
 
 def read_metadata(root: HtmlElement, url: str, default_tz: tzinfo = DEFAULT_TZ) -> PageMeta:
+    """What the page says about itself, one reader per field; run before any tag is stripped."""
     blocks = jsonld_blocks(root)
     ld = news_article(root, blocks)
     meta = meta_tags(root)
-    out = PageMeta(article=ld)
+    ld_authors, ld_author_kinds = _ld_authors(ld)
+    return PageMeta(
+        article=ld,
+        canonical=_canonical(root, meta, url),
+        language=_language(root, meta, ld),
+        og_title=first_meta(meta, "og:title", "twitter:title"),
+        site_names=_site_names(meta, ld, url),
+        ld_headline=ld_text(ld.get("headline")) or ld_text(ld.get("name")),
+        title_tag=_title_tag(root),
+        description=first_meta(meta, "og:description", "description", "twitter:description")
+        or ld_text(ld.get("description")),
+        ld_authors=ld_authors,
+        ld_author_kinds=ld_author_kinds,
+        meta_authors=_meta_authors(meta),
+        published=best_date(_published_candidates(ld, meta), default_tz),
+        modified=best_date(_modified_candidates(ld, meta), default_tz),
+        breadcrumb=ld_breadcrumb(list(walk_jsonld(blocks))),
+        section=ld_text(ld.get("articleSection")) or first_meta(meta, "article:section"),
+        tags=_tags(ld, meta),
+        image=_image(ld, meta, url),
+        paywall=_paywall(ld, meta),
+    )
 
+
+def _canonical(root: HtmlElement, meta: dict[str, list[str]], url: str) -> str | None:
+    """`<link rel=canonical>`, else og:url, resolved against the page's URL."""
     canonical = None
     for link in root.iter("link"):
         if (link.get("rel") or "").strip().lower() == "canonical" and link.get("href"):
             canonical = link.get("href", "").strip()
             break
-    canonical = canonical or first_meta(meta, "og:url")
-    out.canonical = join_url(url, canonical)
+    return join_url(url, canonical or first_meta(meta, "og:url"))
 
+
+def _language(root: HtmlElement, meta: dict[str, list[str]], ld: dict[str, Any]) -> str | None:
+    """`<html lang>`, else og:locale / language meta, else JSON-LD inLanguage; the language part only (`de`)."""
     lang = (
         root.get("lang")
         or first_meta(meta, "og:locale", "language", "content-language")
         or ld_text(ld.get("inLanguage"))
     )
-    out.language = clean(lang.replace("_", "-").split("-")[0].lower()) if lang else None
+    return clean(lang.replace("_", "-").split("-")[0].lower()) if lang else None
 
-    out.og_title = first_meta(meta, "og:title", "twitter:title")
+
+def _site_names(meta: dict[str, list[str]], ld: dict[str, Any], url: str) -> list[str]:
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     publisher = ld.get("publisher")
     names = [
@@ -116,21 +174,29 @@ def read_metadata(root: HtmlElement, url: str, default_tz: tzinfo = DEFAULT_TZ) 
         ld_text(publisher.get("name")) if isinstance(publisher, dict) else ld_text(publisher),
         host,
     ]
-    out.site_names = list(dict.fromkeys(n for n in names if n))
-    out.ld_headline = ld_text(ld.get("headline")) or ld_text(ld.get("name"))
-    title = root.find(".//title")
-    out.title_tag = clean(title.text_content()) if title is not None else None
-    out.description = first_meta(meta, "og:description", "description", "twitter:description") or ld_text(
-        ld.get("description")
-    )
+    return list(dict.fromkeys(n for n in names if n))
 
+
+def _title_tag(root: HtmlElement) -> str | None:
+    title = root.find(".//title")
+    return clean(title.text_content()) if title is not None else None
+
+
+def _ld_authors(ld: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """JSON-LD `author` (else `creator`) names and, parallel, `Person` or `Organization` for each."""
+    names: list[str] = []
+    kinds: list[str] = []
     for person in _as_list(ld.get("author")) or _as_list(ld.get("creator")):
-        names = ld_names(person)
-        if names:
-            kinds = {t for t in _as_list(person.get("@type"))} if isinstance(person, dict) else set()
-            out.ld_authors.append(names[0])
-            out.ld_author_kinds.append("Organization" if kinds and "Person" not in kinds else "Person")
-    out.meta_authors = [
+        found = ld_names(person)
+        if found:
+            types = {t for t in _as_list(person.get("@type"))} if isinstance(person, dict) else set()
+            names.append(found[0])
+            kinds.append("Organization" if types and "Person" not in types else "Person")
+    return names, kinds
+
+
+def _meta_authors(meta: dict[str, list[str]]) -> list[str]:
+    return [
         a
         for a in (
             clean(v)
@@ -140,55 +206,58 @@ def read_metadata(root: HtmlElement, url: str, default_tz: tzinfo = DEFAULT_TZ) 
         if a
     ]
 
-    out.published = best_date(
-        [
-            ld.get("datePublished"),
-            ld.get("dateCreated"),
-            *meta.get("article:published_time", ()),
-            *meta.get("article:published:time", ()),
-            *meta.get("article_published_time", ()),
-            *meta.get("og:article:published_time", ()),
-            *meta.get("datepublished", ()),
-            *meta.get("date", ()),
-            *meta.get("pubdate", ()),
-            *meta.get("publishdate", ()),
-            *meta.get("dc.date.issued", ()),
-            *meta.get("dc.date", ()),
-            *meta.get("dcterms.date", ()),
-            *meta.get("last-modified", ()),
-        ],
-        default_tz,
-    )
-    out.modified = best_date(
-        [
-            ld.get("dateModified"),
-            *meta.get("article:modified_time", ()),
-            *meta.get("article:modified:time", ()),
-            *meta.get("og:updated_time", ()),
-        ],
-        default_tz,
-    )
 
-    objects = list(walk_jsonld(blocks))
-    out.breadcrumb = ld_breadcrumb(objects)
-    out.section = ld_text(ld.get("articleSection")) or first_meta(meta, "article:section")
+PUBLISHED_META = (
+    "article:published_time",
+    "article:published:time",
+    "article_published_time",
+    "og:article:published_time",
+    "datepublished",
+    "date",
+    "pubdate",
+    "publishdate",
+    "dc.date.issued",
+    "dc.date",
+    "dcterms.date",
+    "last-modified",
+)
+"""Meta tags of the publishing date, in order of trust (after JSON-LD datePublished and dateCreated)."""
+MODIFIED_META = ("article:modified_time", "article:modified:time", "og:updated_time")
+
+
+def _published_candidates(ld: dict[str, Any], meta: dict[str, list[str]]) -> list[Any]:
+    return [ld.get("datePublished"), ld.get("dateCreated"), *(v for n in PUBLISHED_META for v in meta.get(n, ()))]
+
+
+def _modified_candidates(ld: dict[str, Any], meta: dict[str, list[str]]) -> list[Any]:
+    return [ld.get("dateModified"), *(v for n in MODIFIED_META for v in meta.get(n, ()))]
+
+
+def _tags(ld: dict[str, Any], meta: dict[str, list[str]]) -> list[str]:
+    """JSON-LD keywords, else article:tag, news_keywords and keywords meta; duplicates dropped."""
     tags = _keywords(ld.get("keywords")) or [
         t for n in ("article:tag", "news_keywords", "keywords") for v in meta.get(n, ()) for t in _keywords(v)
     ]
-    out.tags = list(dict.fromkeys(tags))
+    return list(dict.fromkeys(tags))
+
+
+def _image(ld: dict[str, Any], meta: dict[str, list[str]], url: str) -> str | None:
+    """The JSON-LD image (first of a list, an ImageObject's url), else og:image / twitter:image."""
     image = ld.get("image")
     if isinstance(image, list):
         image = image[0] if image else None
     if isinstance(image, dict):
         image = image.get("url") or image.get("contentUrl")
     image = image if isinstance(image, str) else first_meta(meta, "og:image", "twitter:image")
-    out.image = join_url(url, image)
+    return join_url(url, image)
 
+
+def _paywall(ld: dict[str, Any], meta: dict[str, list[str]]) -> bool:
+    """JSON-LD `isAccessibleForFree: false` (also in `hasPart`), or a paid `article:content_tier`."""
     free = _free(ld.get("isAccessibleForFree"))
     if free is None:
         for part in _as_list(ld.get("hasPart")):
             if isinstance(part, dict) and _free(part.get("isAccessibleForFree")) is False:
                 free = False
     tier = (first_meta(meta, "article:content_tier") or "").lower()
-    out.paywall = free is False or tier in PAYWALL_TIERS
-    return out
+    return free is False or tier in PAYWALL_TIERS

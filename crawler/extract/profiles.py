@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from crawler.extract import generic, ippen
-from crawler.extract.common import ExtractionError
+from crawler.extract.parsing import ExtractionError
+from crawler.extract.urls import site_of
 from crawler.model.items import ArticleItem
+from crawler.model.sites import AUTO
 
 Reader = Callable[[str, str, str, datetime | None], ArticleItem]
 
 PROFILES: dict[str, Reader] = {"ippen": ippen.extract_article, "generic": generic.extract_article}
+"""The extraction profiles by the name a site's config gives (`crawler.model.sites.PROFILE_NAMES`)."""
 
 
 def profile_for(html: str, url: str) -> str:
@@ -38,9 +40,13 @@ def read_with_fallback(profile: str, html: str, url: str, site: str, fetched_at:
             raise first from None
 
 
+def read_article(profile: str, html: str, url: str, site: str, fetched_at: datetime | None = None) -> ArticleItem:
+    """Read with a site's configured `profile` (a key of `PROFILES`, or `auto`: the one `profile_for` the page),
+    with the fallback of `read_with_fallback`. What the spiders call."""
+    chosen = profile_for(html, url) if profile == AUTO else profile
+    return read_with_fallback(chosen, html, url, site, fetched_at)
+
+
 def extract_article(html: str, url: str, site: str | None = None, fetched_at: datetime | None = None) -> ArticleItem:
     """Read an article page with the profile that fits it; raises ExtractionError with a reason."""
-    if site is None:
-        host = urlsplit(url).hostname or ""
-        site = host[4:] if host.startswith("www.") else host
-    return read_with_fallback(profile_for(html, url), html, url, site, fetched_at)
+    return read_article(AUTO, html, url, site if site is not None else site_of(url), fetched_at)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from crawler.extract.common import ExtractionError, read_date, split_agencies
+from crawler.extract.dates import read_date
+from crawler.extract.parsing import ExtractionError
 from crawler.extract.profiles import extract_article
+from crawler.model.bylines import split_agencies
 
 
 def extract(html: str, url: str, **meta: Any) -> dict[str, Any]:

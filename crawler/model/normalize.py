@@ -13,7 +13,7 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-from crawler.extract.common import join_agencies, persons_and_organisations, split_agencies, split_authors
+from crawler.model.bylines import join_agencies, persons_and_organisations, split_agencies, split_authors
 from crawler.model.canonical import canonical_url
 from crawler.model.terminal import strip_controls
 
@@ -114,7 +114,7 @@ def to_utc(value: Any) -> datetime | None:
 
 def clean_authors(names: list[str] | None, agency: str | None) -> tuple[list[str], str | None]:
     """Split bylines into people; agencies and organisations found among them join `agency` (the extractors'
-    rules, `crawler.extract.common.persons_and_organisations`)."""
+    rules, `crawler.model.bylines.persons_and_organisations`)."""
     people, organisations = persons_and_organisations(split_authors(names or []))
     return people, join_agencies([*split_agencies(agency), *organisations])
 

@@ -38,7 +38,7 @@ class Site:
     """Hosts the crawl may visit; default: the base URL's host."""
     language: str = "de"
     profile: str = "ippen"
-    """Extraction profile: `ippen`, `generic`, or `auto` (by the page's markup)."""
+    """Extraction profile (`crawler.extract.profiles`): `ippen`, `generic`, or `auto` (by the page's markup)."""
     section_feeds: bool = False
     """Each section has a feed at `/<section>/rssfeed.rdf` (IPPEN)."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -80,6 +80,13 @@ IPPEN_SITES: dict[str, Site] = {
 _LIST_FIELDS = ("sections", "start_pages", "feeds", "sitemaps", "allowed_domains")
 
 
+PROFILE_NAMES = ("ippen", "generic")
+"""The extraction profiles a site may name (`profile = "ippen"`); `crawler.extract.profiles.PROFILES` reads them
+(a test keeps the two the same: sites are data, so they name profiles without importing extraction)."""
+AUTO = "auto"
+"""A site's profile chosen page by page, by the page's markup (`crawler.extract.profiles.profile_for`)."""
+
+
 class SiteConfigError(ValueError):
     """A site configuration that cannot be used; the message says which key and why."""
 
@@ -109,10 +116,10 @@ def site_from_dict(data: dict[str, Any], source: str = "site config") -> Site:
     if not urlsplit(data["base_url"]).scheme.startswith("http"):
         raise SiteConfigError(f"{source}: base_url must be an http(s) URL")
     values = {k: tuple(v) if k in _LIST_FIELDS else v for k, v in data.items()}
-    values.setdefault("profile", "auto")
+    values.setdefault("profile", AUTO)
     values.setdefault("start_pages", ("/",))
-    if values["profile"] not in ("ippen", "generic", "auto"):
-        raise SiteConfigError(f"{source}: profile must be ippen, generic or auto")
+    if values["profile"] not in (*PROFILE_NAMES, AUTO):
+        raise SiteConfigError(f"{source}: profile must be {', '.join(PROFILE_NAMES)} or {AUTO}")
     values["render"] = _render_setting(values.get("render", "auto"), source)
     return Site(**values)
 

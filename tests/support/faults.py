@@ -616,7 +616,7 @@ def fixture_pages(root: Path | None = None) -> list[tuple[str, str]]:
 def fuzz_extractors(examples: int = 300, seed: int = 1) -> FaultReport:
     """`examples` mutated pages per extractor: anything but ExtractionError raised is a problem; the max and
     99th-percentile time per page are measured."""
-    from crawler.extract.common import ExtractionError
+    from crawler.extract.parsing import ExtractionError
 
     started = time.monotonic()
     rng = random.Random(seed)

@@ -38,7 +38,7 @@ from twisted.internet.threads import deferToThread
 
 from crawler.config import default, option
 from crawler.discover.revisit.policy import Hint, Known, RevisitPolicy, last_change, parse_intervals, utc
-from crawler.extract.common import publisher_id
+from crawler.extract.urls import publisher_id
 from crawler.model.canonical import canonical_url
 from crawler.model.identity import article_id
 from crawler.store.connection import redact_text

@@ -24,7 +24,7 @@ class Keys:
 
     @classmethod
     def for_spider(cls, spider: Any, prefix: str | None = None) -> Keys:
-        """A newsmon spider's site (its profile key), else the spider's name."""
+        """A newsmon spider's site (the key of its `site_config`), else the spider's name."""
         return cls(prefix or DEFAULT_PREFIX, str(getattr(spider, "site", None) or spider.name))
 
     def _key(self, name: str) -> str:
