@@ -36,10 +36,10 @@ from crawler.config import apply_env, check_settings
 from crawler.consumers.query import BadFilter, parse_time
 from crawler.discover.listing_cap import cap_listing
 from crawler.discover.revisit.planner import META as REVISIT_META
-from crawler.discover.revisit.planner import Admission, RevisitPlanner, refresh_mode
+from crawler.discover.revisit.planner import Admission, RevisitPlanner, linked_article_id, refresh_mode
 from crawler.discover.revisit.policy import Hint, utc
 from crawler.discover.sites import Site
-from crawler.extract.common import ExtractionError, parse_datetime, publisher_id
+from crawler.extract.common import ExtractionError, parse_datetime
 from crawler.model.canonical import origin, rebase
 from crawler.model.items import ArticleItem, RejectItem, TeaserItem
 from crawler.runtime.render.policy import ARTICLE, FALLBACK_META, LISTING, SAMPLE_META, RenderPolicy, is_rendered
@@ -129,6 +129,7 @@ class NewsSpider(Spider):
         given["refresh"] = refresh
         self.run_args = {k: str(v) for k, v in given.items() if v not in (None, "")}
         self._articles_scheduled: set[str] = set()
+        """Ids of the articles requested in this run (`linked_article_id`): each once; `max_articles` counts them."""
         self._article_regex = self.profile.article_regex
         self._leftovers_done = False
         self.discovery_missing: dict[str, int] = {}
@@ -219,7 +220,7 @@ class NewsSpider(Spider):
                 continue
             if self.max_articles is not None and len(self._articles_scheduled) >= self.max_articles:
                 break
-            self._articles_scheduled.add(publisher_id(known.url) or known.url)
+            self._articles_scheduled.add(known.article_id)
             requests.append(self.article_request(self.to_mirror(known.url), admission=admission))
         if requests:
             assert self.crawler.engine is not None
@@ -408,7 +409,7 @@ class NewsSpider(Spider):
                 continue
             if urlsplit(url).hostname not in self.allowed_domains:
                 continue
-            key = publisher_id(url) or self.to_site(url)
+            key = linked_article_id(self.site, self.to_site(url))
             if key in self._articles_scheduled:
                 continue
             if self.max_articles is not None and len(self._articles_scheduled) >= self.max_articles:

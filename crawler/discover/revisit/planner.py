@@ -150,10 +150,9 @@ class RevisitPlanner:
 
     # -- discovery -------------------------------------------------------------------------------------------------
     def lookup(self, url: str) -> Known | None:
-        canonical = canonical_url(url)
-        found = self.known.get(article_id(self.site, publisher_id(canonical), canonical))
-        if found is None and canonical in self.by_url:
-            found = self.known.get(self.by_url[canonical])
+        found = self.known.get(linked_article_id(self.site, url))
+        if found is None:
+            found = self.known.get(self.by_url.get(canonical_url(url), ""))
         return found
 
     def admit(self, url: str, hint: Hint | None = None, *, requested: bool = False) -> Admission | None:
@@ -279,6 +278,13 @@ class RevisitPlanner:
     def _stat(self, name: str, n: int = 1) -> None:
         if self.crawler is not None and self.crawler.stats is not None:
             self.crawler.stats.inc_value(STAT + name, n)
+
+
+def linked_article_id(site: str, url: str) -> str:
+    """The id of an article known only by a link to it (`crawler.model.identity.article_id` of the canonical URL and
+    the publisher id in it): what discovery dedupes and looks up stored articles by, before the page is read."""
+    canonical = canonical_url(url)
+    return article_id(site, publisher_id(canonical), canonical)
 
 
 def refresh_mode(value: str | None) -> str:
