@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from crawler.changes.detector import ChangeDetector
 from crawler.model.teasers import TeaserBook
 from crawler.store.change_recorder import ChangeRecorder
 from crawler.store.savers import TeaserSaver
@@ -90,7 +91,7 @@ def one_page(headline: str, at: datetime, run_id: str, page: str = "https://www.
 
 
 def test_a_wording_that_returns_within_the_window_is_an_ab_flip_and_the_teaser_says_so(db):
-    saver = TeaserSaver(ChangeRecorder(ab_window=timedelta(days=7)))
+    saver = TeaserSaver(ChangeRecorder(ChangeDetector(ab_window=timedelta(days=7))))
     a, b = "Droht die Eskalation?", "Baerbock in Kiew: Droht die Eskalation?"
     saver.save(db, one_page(a, T0, "r1"))
     assert db.changes.count_documents({}) == 0, "a first sighting is no change"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import PyMongoError
 from scrapy import signals
 from twisted.internet.threads import deferToThread
 
-from crawler.changes import DriftDetector
 from crawler.changes.alerts import build_alerter
+from crawler.changes.detector import ChangeDetector
 from crawler.config import data_dir
 from crawler.runtime.extensions import awaitable_handler
 from crawler.store.change_recorder import ChangeRecorder
@@ -38,14 +38,7 @@ class StoreRuntime:
         self.uri = resolve_uri(settings)
         self.client, self.db = connect(settings, self.uri)
         self.run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-        self.recorder = ChangeRecorder(
-            build_alerter(settings),
-            DriftDetector(
-                min_articles=settings.getint("NEWSMON_DRIFT_MIN_ARTICLES"),
-                threshold=settings.getfloat("NEWSMON_DRIFT_THRESHOLD"),
-            ),
-            ab_window=timedelta(days=settings.getfloat("NEWSMON_AB_WINDOW_DAYS", 7.0)),
-        )
+        self.recorder = ChangeRecorder(ChangeDetector.from_settings(settings), build_alerter(settings))
         self.destination = spool_destination(settings, self.uri, self.db.name)
         spool_root = data_dir(settings) / "spool"
         for other in waiting(spool_root):
