@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from crawler.changes.detector import ChangeDetector
 from crawler.model.teasers import TeaserBook
 from crawler.store.change_recorder import ChangeRecorder
+from crawler.store.documents import teaser_doc
 from crawler.store.savers import TeaserSaver
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
@@ -31,7 +32,7 @@ def run(headlines_by_page: dict[str, str], at: datetime, run_id: str) -> list[di
                 "seen_at": at,
             },
         )
-    return [r.to_doc(f"{run_id}:1", run_id) for r in book.take()]
+    return [teaser_doc(r, f"{run_id}:1", run_id) for r in book.take()]
 
 
 def test_runs_merge_into_one_document_with_placements_and_variants(db):

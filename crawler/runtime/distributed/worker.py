@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
-from scrapy.utils.conf import build_component_list
 from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThread
 
 from crawler.runtime.distributed.connection import REDIS_ERRORS
+from crawler.store import facade
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 WAKE_SECONDS = 0.25
 PROBE_SECONDS = 1.0
-STORE_PIPELINE = "crawler.pipelines.store.StorePipeline"
 STAT = "newsmon/distributed/"
 
 
@@ -70,8 +69,7 @@ class WorkerLoop:
         self.max_idle = settings.getfloat("MAX_IDLE_TIME_BEFORE_CLOSE", 5.0)
         self.ack_seconds = max(0.2, settings.getfloat("NEWSMON_STORE_FLUSH_SECONDS", 2.0))
         self.beat_seconds = min(PROBE_SECONDS, max(0.2, self.frontier.timeout / 3))
-        pipelines = build_component_list(settings.getwithbase("ITEM_PIPELINES"))
-        self.has_store = any(_path(p) == STORE_PIPELINE for p in pipelines)
+        self.has_store = facade.enabled(crawler)
         self.idle_since: float | None = None
         self._wake = LoopingCall(self._wake_engine)
         self._beat = LoopingCall(self._looped(self._beat_async))
@@ -136,9 +134,7 @@ class WorkerLoop:
         if not done:
             return 0
         if self.has_store:
-            from crawler.store.runtime import StoreRuntime
-
-            await StoreRuntime.of(self.crawler).flush()
+            await facade.Store.of(self.crawler).flush()
         self.frontier.ack(done.values())
         queue.forget(done)
         self.crawler.stats.inc_value(f"{STAT}acknowledged", len(done))
@@ -196,10 +192,6 @@ class WorkerLoop:
             ": the run is finished" if ended else "",
         )
         stats.set_value(f"{STAT}run_finished", ended)
-
-
-def _path(component: Any) -> str:
-    return component if isinstance(component, str) else f"{component.__module__}.{component.__qualname__}"
 
 
 def _sleep(seconds: float) -> Any:
