@@ -1,4 +1,5 @@
-"""One store connection and one batch writer per crawler, shared by the pipelines and the run recorder."""
+"""One store connection, batch writer and change stage per crawler, behind the store's front door
+(`crawler.store.facade.Store`): crawl components use that, not this."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ _ATTR = "_newsmon_store_runtime"
 
 
 class StoreRuntime:
-    """Opened on first use by any component of a crawler; closed when its engine stops."""
+    """Opened with the crawler's `Store`; closed when its engine stops."""
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings

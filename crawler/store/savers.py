@@ -349,7 +349,7 @@ class RevisitSaver:
 
 
 class TeaserSaver:
-    """Merges a run's teaser record (`crawler.model.teasers.TeaserRecord.to_doc`) into one document per article.
+    """Merges a run's teaser record (`crawler.store.documents.teaser_doc`) into one document per article.
 
     Before merging, the record is read against the stored teaser and its article's headline
     (`crawler.model.teasers.teaser_facts`): whether the teaser's headline differs from the article's

@@ -8,7 +8,7 @@ filter; newsmon subclasses them where they fall short (see each module) and adds
 - `queue.ReliableQueue`: a taken request stays in the worker's in-flight set in Redis until it is fully handled;
 - `frontier.Frontier`: runs (start, join, finish), worker heartbeats, dead workers' requests put back, locks;
 - `scheduler.SharedScheduler`: the scrapy-redis scheduler that pauses, instead of failing, while Redis is away;
-- `worker.DistributedWorker`: heartbeat, acknowledgements, waking an idle engine, stopping when all is done;
+- `worker.WorkerLoop`: heartbeat, acknowledgements, waking an idle engine, stopping when all is done;
 - `seed.push_due` / `seed.push_urls`: how a scheduler (or anyone) feeds a site's queue, under a Redis lock;
 - `redis_server.LocalRedis`: Debian's redis-server on 127.0.0.1 for tests, the bench and the demo.
 
