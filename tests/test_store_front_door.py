@@ -103,6 +103,18 @@ def test_whether_a_crawl_stores_is_asked_of_the_store():
     assert not enabled(get_crawler(settings_dict={"ITEM_PIPELINES": switched_off}))
 
 
+def test_whether_a_crawl_stores_is_answered_in_one_place():
+    """Nothing else matches the store pipeline's path or reads the pipelines (the planner and the distributed
+    worker each did)."""
+    asking = sorted(
+        str(path.relative_to(ROOT))
+        for path in [*(ROOT / "crawler").rglob("*.py"), *(ROOT / "spiders").rglob("*.py")]
+        if path.name != "settings.py"
+        and any(s in path.read_text(encoding="utf-8") for s in ('"crawler.pipelines.store.', '"ITEM_PIPELINES"'))
+    )
+    assert asking == ["crawler/store/facade.py"]
+
+
 def teaser_records(position: int, seen: datetime) -> list:
     book = TeaserBook()
     teaser = {"url": URL, "site": "merkur.de", "headline": "Teaser", "page_url": "https://www.merkur.de/"}
