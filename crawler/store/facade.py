@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from scrapy.settings import BaseSettings
 from scrapy.utils.conf import build_component_list
@@ -17,6 +17,7 @@ from twisted.internet.threads import deferToThread
 
 from crawler.store.connection import redact_text
 from crawler.store.documents import NotModified, item_doc, revisit_doc, teaser_doc
+from crawler.store.revisit import load_known
 from crawler.store.runs import settle_dead_runs, write_run_now
 from crawler.store.runtime import StoreRuntime
 
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
     from crawler.model.teasers import TeaserRecord
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 STORE_PIPELINE = "crawler.pipelines.store.StorePipeline"
 """The pipeline that hands a crawl's items to the store: a crawl without it stores nothing."""
@@ -166,7 +165,11 @@ class Store:
         """At the run's end, after a flush: decide held presence flips (drift); fires with the health alerts."""
         return self._runtime.finish_changes()
 
-    def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred:
+    def known_articles(self, site: str) -> Deferred:
+        """The site's stored articles by id and their URLs (`crawler.store.revisit.load_known`), off the reactor."""
+        return self.read(load_known, site)
+
+    def read(self, query: Callable[..., Any], *args: Any, **kwargs: Any) -> Deferred:
         """Run `query(db, *args, **kwargs)` off the reactor thread: a read a crawl needs."""
         return deferToThread(query, self.db, *args, **kwargs)
 

@@ -1,7 +1,7 @@
 """Incremental re-crawling in a run: which discovered articles are fetched, with which validators, and when next.
 
 One planner per crawl, built by the spider (`NewsSpider.from_crawler`). At the start it reads the site's stored
-articles through the store (`crawler.store.revisit.load_known`, in a thread). An unknown article is always
+articles through the store (`Store.known_articles`, in a thread). An unknown article is always
 fetched. A known one, by the run's refresh mode (`-a refresh=...`, default `NEWSMON_REFRESH`):
 
 - `due` (the revisit policy, what scheduled runs use): fetched when due by age
@@ -121,12 +121,10 @@ class RevisitPlanner:
         the run: every article then counts as unknown and is fetched."""
         if self.loaded or not self.store or self.crawler is None:
             return
-        from crawler.store.revisit import load_known
-
         store = facade.Store.of(self.crawler)
         self.now = datetime.now(UTC)
         try:
-            self.known, self.by_url = await deferred_to_future(store.read(load_known, self.site))
+            self.known, self.by_url = await deferred_to_future(store.known_articles(self.site))
         except PyMongoError as exc:
             message = store.redact(str(exc).split(", Timeout:")[0])[:300]
             logger.warning("Could not read the stored articles of %s (%s): fetching every article", self.site, message)
