@@ -1,4 +1,4 @@
-"""How items and run facts become the documents the savers write: the one place outside the savers that knows a
+"""How items and run facts become the documents the savers write, beside the savers the one place that knows a
 collection's shape (docs/schema.md). Called by the store's front door (`crawler.store.facade.Store`).
 """
 
@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.model.items import ArticleItem, RejectItem
 from crawler.model.teasers import TeaserRecord
+
+if TYPE_CHECKING:
+    from crawler.store.writer import WriterStats
 
 KINDS: dict[type, str] = {ArticleItem: "article", RejectItem: "reject"}
 """Items the store pipeline hands over, by the saver that writes them."""
@@ -71,3 +74,23 @@ def revisit_doc(check: NotModified) -> dict[str, Any]:
         "last_modified": check.last_modified,
         "hinted_modified": check.hinted_modified,
     }
+
+
+def run_end_doc(
+    run_id: str, facts: dict[str, Any], writer: WriterStats, changes: int, suppressed: int
+) -> dict[str, Any]:
+    """A run's end: the crawl's facts (status, stop reason, its counts, ...) and what the store did in the run."""
+    counts = dict(facts.get("counts") or {})
+    counts.update(
+        {
+            "stored": dict(writer.written),
+            "new_articles": writer.counts.get("new_articles", 0),
+            "new_versions": writer.counts.get("new_versions", 0),
+            "unchanged": writer.counts.get("unchanged", 0),
+            "changes": changes,
+            "suppressed_changes": suppressed,
+            "store_rejected": writer.rejected,
+            "spooled": writer.spooled,
+        }
+    )
+    return {"_id": run_id, **facts, "counts": counts, "store_errors": writer.errors[-10:]}

@@ -16,7 +16,7 @@ from scrapy.utils.conf import build_component_list
 from twisted.internet.threads import deferToThread
 
 from crawler.store.connection import redact_text
-from crawler.store.documents import NotModified, item_doc, revisit_doc, teaser_doc
+from crawler.store.documents import NotModified, item_doc, revisit_doc, run_end_doc, teaser_doc
 from crawler.store.revisit import load_known
 from crawler.store.runs import settle_dead_runs, write_run_now
 from crawler.store.runtime import StoreRuntime
@@ -178,21 +178,8 @@ class Store:
         self._runtime.writer.put(kind, doc)
 
     def _end_document(self, facts: dict[str, Any]) -> dict[str, Any]:
-        writer = self._runtime.writer.stats
-        counts = dict(facts.get("counts") or {})
-        counts.update(
-            {
-                "stored": dict(writer.written),
-                "new_articles": writer.counts.get("new_articles", 0),
-                "new_versions": writer.counts.get("new_versions", 0),
-                "unchanged": writer.counts.get("unchanged", 0),
-                "changes": self._runtime.recorder.written,
-                "suppressed_changes": self._runtime.recorder.suppressed,
-                "store_rejected": writer.rejected,
-                "spooled": writer.spooled,
-            }
-        )
-        return {"_id": self.run_id, **facts, "counts": counts, "store_errors": writer.errors[-10:]}
+        recorder = self._runtime.recorder
+        return run_end_doc(self.run_id, facts, self._runtime.writer.stats, recorder.written, recorder.suppressed)
 
     def _write_run_now(self, end: dict[str, Any]) -> None:
         runtime = self._runtime
