@@ -19,6 +19,7 @@ from pathlib import Path
 from pymongo import MongoClient, monitoring
 
 from crawler.model.teasers import TeaserBook
+from crawler.store.documents import teaser_doc
 from crawler.store.embedded.launcher import ensure_embedded_server, stop_embedded_server
 from crawler.store.spool import Spool
 from crawler.store.writer import BatchWriter
@@ -80,7 +81,7 @@ def items(n: int, offset: int) -> list[tuple[str, dict]]:
                     "seen_at": T0,
                 },
             )
-            out.append(("teaser", book.take()[0].to_doc(f"bench:{i}", "bench")))
+            out.append(("teaser", teaser_doc(book.take()[0], f"bench:{i}", "bench")))
     return out
 
 

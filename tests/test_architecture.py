@@ -19,18 +19,6 @@ DOC = ROOT / "docs" / "architecture.md"
 SOURCES = ("crawler", "spiders")
 OURS = ("crawler", "spiders", "tests", "bench")
 
-# Known faults, each fixed by a branch of issue 20 in flight: THE LEAD EMPTIES THIS AT MERGE (an entry whose import
-# is gone fails below, so a fixed one is noticed). Each is (importing module, imported module).
-KNOWN: dict[tuple[str, str], str] = {
-    # 20a (the store's front door; store importing stages it should not know):
-    ("crawler.store.revisit", "crawler.discover.revisit.policy"): "20a: the store reads `Known` of the revisit policy",
-    ("crawler.store.runtime", "crawler.runtime.extensions"): "20a: store glue uses runtime's awaitable_handler",
-}
-KNOWN_CIRCLES: dict[frozenset[str], str] = {
-    # 20a: schema.ensure_indexes imports validators, which import schema's collection names. LEAD EMPTIES AT MERGE.
-    frozenset({"crawler.store.schema", "crawler.store.validators"}): "20a: store schema <-> validators",
-}
-
 
 def modules() -> dict[str, Path]:
     """Every module of crawler/ and spiders/ by its dotted name (a package by its own name)."""
@@ -130,17 +118,14 @@ def test_every_import_keeps_to_the_rules_of_docs_architecture():
     for name, targets in sorted(edges.items()):
         for target, line in targets.items():
             mine, theirs = package(name), package(target)
-            if mine != theirs and theirs not in table[mine] and (name, target) not in KNOWN:
+            if mine != theirs and theirs not in table[mine]:
                 wrong.append(f"{name} (line {line}) imports {target}: {mine} may import {sorted(table[mine])}")
     assert not wrong, "imports against docs/architecture.md:\n" + "\n".join(wrong)
-    fixed = [f"{a} -> {b}" for a, b in KNOWN if b not in edges.get(a, {})]
-    assert not fixed, "fixed, remove from KNOWN: " + ", ".join(fixed)
 
 
 def test_no_module_imports_itself_round_a_circle():
     found = circles(graph())
-    assert not [sorted(c) for c in found if c not in KNOWN_CIRCLES], "import circles"
-    assert not [sorted(c) for c in KNOWN_CIRCLES if c not in found], "fixed, remove from KNOWN_CIRCLES"
+    assert not [sorted(c) for c in found], "import circles"
 
 
 def test_the_scan_sees_lazy_and_relative_imports(tmp_path: Path):

@@ -81,7 +81,7 @@ def test_classes(field: str, old: str | None, new: str | None, expected: EditCla
 def test_rules_are_ordered_and_end_with_a_catch_all() -> None:
     assert RULES[0][0] is EditClass.METADATA
     assert RULES[-1][0] is EditClass.REWORDING
-    # every class but ab_flip, which the teaser A/B detection names (crawler/store/change_recorder.py), not a text rule
+    # every class but ab_flip, which the teaser A/B detection names (crawler/changes/detector.py), not a text rule
     assert {rule[0] for rule in RULES} == set(EditClass) - {EditClass.AB_FLIP}
 
 

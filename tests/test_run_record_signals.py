@@ -60,21 +60,20 @@ def test_a_run_end_the_database_does_not_take_is_spooled_for_the_store_destinati
 
     from scrapy.settings import Settings
 
-    from crawler.runtime.extensions.crawl_runs import CrawlRunRecorder
+    from crawler.store.facade import Store
     from crawler.store.spool import Spool
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
-    recorder = CrawlRunRecorder.__new__(CrawlRunRecorder)  # only what the last word needs
-    recorder.crawler = SimpleNamespace(
+    store = Store.__new__(Store)  # only what the last word needs
+    store.crawler = SimpleNamespace(
         settings=Settings({"NEWSMON_DATA_DIR": str(tmp_path), "NEWSMON_STORE_TIMEOUT_MS": 200})
     )
-    recorder.runtime = SimpleNamespace(
-        uri=f"mongodb://127.0.0.1:{dead}/?directConnection=true", destination="embedded/x"
-    )
-    recorder._start = {"_id": "run-1", "spider": "merkur", "status": "running"}
-    recorder._write_last_word({"status": "interrupted", "stop_reason": "shutdown"})
+    store._runtime = SimpleNamespace(uri=f"mongodb://127.0.0.1:{dead}/?directConnection=true", destination="embedded/x")
+    store._run_start = {"_id": "run-1", "spider": "merkur", "status": "running"}
+    store._run_end = {"_id": "run-1", "status": "interrupted", "stop_reason": "shutdown"}
+    store.run_end_now()
     (path,) = Spool(tmp_path / "spool", "embedded/x").files()
     kind, docs = Spool(tmp_path / "spool", "embedded/x").read(path)
     assert kind == "crawl_run" and docs[0]["_id"] == "run-1" and docs[0]["status"] == "interrupted"

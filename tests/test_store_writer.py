@@ -13,6 +13,7 @@ from pymongo.database import Database
 
 from crawler.model.teasers import TeaserBook
 from crawler.store.connection import redact_text, redact_uri
+from crawler.store.documents import teaser_doc
 from crawler.store.schema import ensure_indexes
 from crawler.store.spool import Spool
 from crawler.store.writer import BatchWriter
@@ -51,7 +52,7 @@ def teaser(n: int, position: int, page: str = "https://www.merkur.de/", run: str
             "seen_at": T0,
         },
     )
-    return book.take()[0].to_doc(f"{run}:1", run)
+    return teaser_doc(book.take()[0], f"{run}:1", run)
 
 
 def run_writer(db: Database, tmp_path: Path, docs: list[tuple[str, dict]], **kwargs) -> BatchWriter:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from crawler.changes.detector import ChangeDetector
 from crawler.model.teasers import TeaserBook
 from crawler.store.change_recorder import ChangeRecorder
+from crawler.store.documents import teaser_doc
 from crawler.store.savers import TeaserSaver
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
@@ -30,7 +32,7 @@ def run(headlines_by_page: dict[str, str], at: datetime, run_id: str) -> list[di
                 "seen_at": at,
             },
         )
-    return [r.to_doc(f"{run_id}:1", run_id) for r in book.take()]
+    return [teaser_doc(r, f"{run_id}:1", run_id) for r in book.take()]
 
 
 def test_runs_merge_into_one_document_with_placements_and_variants(db):
@@ -90,7 +92,7 @@ def one_page(headline: str, at: datetime, run_id: str, page: str = "https://www.
 
 
 def test_a_wording_that_returns_within_the_window_is_an_ab_flip_and_the_teaser_says_so(db):
-    saver = TeaserSaver(ChangeRecorder(ab_window=timedelta(days=7)))
+    saver = TeaserSaver(ChangeRecorder(ChangeDetector(ab_window=timedelta(days=7))))
     a, b = "Droht die Eskalation?", "Baerbock in Kiew: Droht die Eskalation?"
     saver.save(db, one_page(a, T0, "r1"))
     assert db.changes.count_documents({}) == 0, "a first sighting is no change"

@@ -1,5 +1,6 @@
-"""The change detector's pure core: compare two versions of an article, classify and diff the edits, tell
-noise and parser drift from edits, and alert. No Scrapy and no database here; see docs/changes.md.
+"""Change detection and alerting, a stage the store calls (`detector.ChangeDetector`): compare two versions of
+an article, classify and diff the edits, tell noise and parser drift from edits, and alert (`alerts`). No Scrapy
+and no database here; see docs/changes.md.
 """
 
 from crawler.changes.classify import EditClass, classify, significance

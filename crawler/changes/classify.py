@@ -50,7 +50,7 @@ class EditClass(StrEnum):
     METADATA = "metadata"
     AB_FLIP = "ab_flip"
     """Not from the rules: a teaser wording returning to one seen lately, or two wordings in one run (an A/B
-    test; set by `crawler.store.change_recorder`, not alerted unless `NEWSMON_ALERT_AB_FLIPS`)."""
+    test; set by `crawler.changes.detector`, not alerted unless `NEWSMON_ALERT_AB_FLIPS`)."""
 
 
 METADATA_FIELDS = frozenset({"modified", "published", "section", "breadcrumb", "tags", "images", "paywall"})

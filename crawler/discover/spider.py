@@ -35,11 +35,10 @@ from twisted.python.failure import Failure
 from crawler.config import apply_env, check_settings
 from crawler.discover.listing_cap import cap_listing
 from crawler.discover.revisit.planner import META as REVISIT_META
-from crawler.discover.revisit.planner import Admission, RevisitPlanner, refresh_mode
+from crawler.discover.revisit.planner import Admission, RevisitPlanner, linked_article_id, refresh_mode
 from crawler.discover.revisit.policy import Hint, utc
 from crawler.extract.dates import parse_datetime
 from crawler.extract.parsing import ExtractionError
-from crawler.extract.urls import publisher_id
 from crawler.model.canonical import origin, rebase
 from crawler.model.items import ArticleItem, RejectItem, TeaserItem
 from crawler.model.sites import Site
@@ -132,6 +131,7 @@ class NewsSpider(Spider):
         given["refresh"] = refresh
         self.run_args = {k: str(v) for k, v in given.items() if v not in (None, "")}
         self._articles_scheduled: set[str] = set()
+        """Ids of the articles requested in this run (`linked_article_id`): each once; `max_articles` counts them."""
         self._article_regex = self.site_config.article_regex
         self._leftovers_done = False
         self.discovery_missing: dict[str, int] = {}
@@ -222,7 +222,7 @@ class NewsSpider(Spider):
                 continue
             if self.max_articles is not None and len(self._articles_scheduled) >= self.max_articles:
                 break
-            self._articles_scheduled.add(publisher_id(known.url) or known.url)
+            self._articles_scheduled.add(known.article_id)
             requests.append(self.article_request(self.to_mirror(known.url), admission=admission))
         if requests:
             assert self.crawler.engine is not None
@@ -411,7 +411,7 @@ class NewsSpider(Spider):
                 continue
             if urlsplit(url).hostname not in self.allowed_domains:
                 continue
-            key = publisher_id(url) or self.to_site(url)
+            key = linked_article_id(self.site, self.to_site(url))
             if key in self._articles_scheduled:
                 continue
             if self.max_articles is not None and len(self._articles_scheduled) >= self.max_articles:

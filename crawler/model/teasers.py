@@ -4,7 +4,8 @@ A listing page shows the same teaser several times (image link, title link, text
 pages that tease the same article, run after run. What a consumer wants is one document per teased article
 with every place it stood (page, block, position) and every wording it had (headline, kicker and text
 variants, so an A/B test stays visible), each with first/last seen and a count. This module does the folding
-in memory for one run; `crawler.store.savers.TeaserSaver` merges a record into the stored document.
+in memory for one run; the store merges a record into the stored document (`crawler.store.documents.teaser_doc`,
+`crawler.store.savers.TeaserSaver`).
 """
 
 from __future__ import annotations
@@ -82,23 +83,6 @@ class TeaserRecord:
                 max(variant["last_seen"], seen),
             )
 
-    def to_doc(self, flush_id: str, run_id: str | None) -> dict[str, Any]:
-        """The document the store's teaser saver merges; `flush_id` makes a replayed write a no-op."""
-        return {
-            "article_id": self.article_id,
-            "site": self.site,
-            "url": self.url,
-            **{k: v for k, v in self.latest.items() if k != "url"},
-            "urls": sorted(self.urls),
-            "first_seen": self.first_seen,
-            "last_seen": self.last_seen,
-            "observations": self.observations,
-            "placements": self.placements,
-            "variants": self.variants,
-            "flush_id": flush_id,
-            "run_id": run_id,
-        }
-
 
 class TeaserBook:
     """Folds a run's teasers per article; says which observations repeat a teaser already seen on its page."""
@@ -161,7 +145,7 @@ def teaser_facts(
     article_headline: str | None,
     window: timedelta,
 ) -> TeaserFacts:
-    """The facts of `record` (a `TeaserRecord.to_doc`) read against the stored teaser document `before`."""
+    """The facts of `record` (a `crawler.store.documents.teaser_doc`) read against the stored teaser `before`."""
     before = before or {}
     seen = record["last_seen"]
     return TeaserFacts(

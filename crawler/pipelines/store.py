@@ -1,24 +1,24 @@
-"""The last pipeline: hand each item to the store's batch writer (which never blocks the reactor)."""
+"""The last pipeline: hand each article and reject to the store, which writes them in batches off the reactor."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from crawler.model.items import ArticleItem, RejectItem, TeaserItem
-from crawler.store.runtime import StoreRuntime
+from crawler.model.items import TeaserItem
+from crawler.store.facade import Store
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-KINDS: dict[type, str] = {ArticleItem: "article", RejectItem: "reject"}
-
 
 class StorePipeline:
-    """Queues articles and rejects for batched writes; tags each with the run id."""
+    """Articles and rejects to the store (`crawler.store.facade.Store`); teasers pass, the TeaserPipeline has them.
+
+    Its presence in `ITEM_PIPELINES` is what `crawler.store.facade.enabled` asks: whether a crawl stores.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.runtime = StoreRuntime.of(crawler)
+        self.store = Store.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -27,12 +27,5 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, TeaserItem):
             return item  # written once per article per run by the TeaserPipeline
-        kind = KINDS.get(type(item))
-        if kind is None:
-            raise TypeError(f"StorePipeline cannot store {type(item).__name__}")
-        doc = item.to_dict()  # dataclasses.asdict: the same dict as ItemAdapter's, a fifth of its CPU
-        doc["run_id"] = self.runtime.run_id
-        self.runtime.writer.put(kind, doc)
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"newsmon/store/queued/{kind}")
+        self.store.save(item)
         return item

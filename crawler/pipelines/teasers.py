@@ -11,7 +11,7 @@ from crawler.model.canonical import canonical_url
 from crawler.model.identity import article_id
 from crawler.model.items import TeaserItem
 from crawler.model.teasers import TeaserBook, normalize_teaser
-from crawler.store.runtime import StoreRuntime
+from crawler.store.facade import Store
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -25,16 +25,13 @@ class TeaserPipeline:
     A teaser repeated on the same page is dropped (logged at DEBUG); every other teaser passes on, so a feed
     export (`-O teasers.jsonl`) holds each placement once. Memory is bounded by `NEWSMON_TEASER_BUFFER`
     articles: past it the records gathered so far are written early (an article then gets a second write
-    in that run, which merges like any other). The store makes each write idempotent by its flush id.
+    in that run, which merges like any other; the store counts the run once and makes each write idempotent).
     """
 
     def __init__(self, crawler: Crawler, buffer: int) -> None:
         self.crawler = crawler
         self.buffer = buffer
         self.book = TeaserBook()
-        self.flushes = 0
-        self.written: set[str] = set()
-        """Articles already written in this run, so `runs` counts the run once after an early flush."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TeaserPipeline:
@@ -61,15 +58,5 @@ class TeaserPipeline:
 
     def _flush(self) -> None:
         records = self.book.take()
-        if not records:
-            return
-        runtime = StoreRuntime.of(self.crawler)
-        self.flushes += 1
-        flush_id = f"{runtime.run_id}:{self.flushes}"
-        for record in records:
-            doc = record.to_doc(flush_id, runtime.run_id)
-            doc["new_run"] = record.article_id not in self.written
-            self.written.add(record.article_id)
-            runtime.writer.put("teaser", doc)
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("newsmon/store/queued/teaser", len(records))
+        if records:
+            Store.of(self.crawler).record_teasers(records)

@@ -11,7 +11,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from crawler.discover.revisit.policy import Known
+from crawler.model.known import Known
 from crawler.store import schema
 
 ARTICLE_FIELDS = {

@@ -1,20 +1,21 @@
-"""One store connection and one batch writer per crawler, shared by the pipelines and the run recorder."""
+"""One store connection, batch writer and change stage per crawler, behind the store's front door
+(`crawler.store.facade.Store`): crawl components use that, not this."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import PyMongoError
 from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from crawler.changes import DriftDetector
 from crawler.changes.alerts import build_alerter
-from crawler.config import data_dir, option
-from crawler.runtime.extensions import awaitable_handler
+from crawler.changes.detector import ChangeDetector
+from crawler.config import data_dir
 from crawler.store.change_recorder import ChangeRecorder
 from crawler.store.connection import connect, destination, redact_text, redact_uri, resolve_uri
 from crawler.store.savers import default_savers
@@ -31,21 +32,14 @@ _ATTR = "_newsmon_store_runtime"
 
 
 class StoreRuntime:
-    """Opened on first use by any component of a crawler; closed when its engine stops."""
+    """Opened with the crawler's `Store`; closed when its engine stops."""
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.uri = resolve_uri(settings)
         self.client, self.db = connect(settings, self.uri)
         self.run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-        self.recorder = ChangeRecorder(
-            build_alerter(settings),
-            DriftDetector(
-                min_articles=settings.getint("NEWSMON_DRIFT_MIN_ARTICLES"),
-                threshold=settings.getfloat("NEWSMON_DRIFT_THRESHOLD"),
-            ),
-            ab_window=timedelta(days=option(settings, "NEWSMON_AB_WINDOW_DAYS")),
-        )
+        self.recorder = ChangeRecorder(ChangeDetector.from_settings(settings), build_alerter(settings))
         self.destination = spool_destination(settings, self.uri, self.db.name)
         spool_root = data_dir(settings) / "spool"
         for other in waiting(spool_root):
@@ -98,9 +92,8 @@ class StoreRuntime:
             )
             return []
 
-    @awaitable_handler
-    def _engine_stopped(self) -> Deferred:
-        return deferToThread(self._close)
+    async def _engine_stopped(self) -> None:
+        await maybe_deferred_to_future(deferToThread(self._close))
 
     def _close(self) -> None:
         stats = self.writer.close()

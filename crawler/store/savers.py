@@ -69,21 +69,55 @@ def _bulk(
         return errors, upserted | (inserts - set(errors))
 
 
+@dataclass
+class _Round:
+    """The writes one round of `ArticleSaver.save` plans: new versions first, then the articles."""
+
+    version_ops: list[InsertOne] = field(default_factory=list)
+    versions: list[tuple[dict[str, Any], int]] = field(default_factory=list)
+    """Each new version's document and number, in the order of `version_ops`."""
+    article_ops: list[UpdateOne] = field(default_factory=list)
+    article_docs: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: list[dict[str, Any]] = field(default_factory=list)
+
+
 class ArticleSaver:
     """Current article state in `articles`, each distinct content once in `article_versions`.
 
     Versions are numbered per article. Two writers that race for the same number are told apart by the
     version's content hash: the loser's document comes back in `retry` and is saved again from a fresh read.
+    New versions go through the change detection stage (`recorder`) before the articles are updated, so a crash
+    in between leaves the article behind its version and the replay compares again (docs/reliability.md).
     """
 
     kind = "article"
+    CURRENT: ClassVar[dict[str, int]] = dict.fromkeys(("version", "content_hash", "extractor", "url", "urls"), 1)
+    """What a fetched article is read against: its stored version, content and URLs."""
 
     def __init__(self, recorder: ChangeRecorder | None = None) -> None:
         self.recorder = recorder
 
     def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult:
         result = SaveResult()
-        # One document per article per round; a second fetch of the same article in one batch waits a round.
+        firsts = self._one_per_article(docs, result)
+        current = {d["_id"]: d for d in db[schema.ARTICLES].find({"_id": {"$in": list(firsts)}}, self.CURRENT)}
+        plan = _Round()
+        for aid, doc in firsts.items():
+            cur = current.get(aid)
+            if cur and cur.get("content_hash") == doc["content_hash"]:
+                self._plan_unchanged(plan, aid, doc, cur)
+                result.count("unchanged")
+            else:
+                self._plan_version(plan, aid, doc, cur)
+        compared, lost, refused = self._write_versions(db, plan, result)
+        self._detect_changes(db, compared, plan.unchanged, result)
+        self._write_articles(db, plan, lost | refused, result)
+        result.retry.extend(doc for doc, _ in plan.versions if doc["article_id"] in lost)
+        return result
+
+    @staticmethod
+    def _one_per_article(docs: list[dict[str, Any]], result: SaveResult) -> dict[str, dict[str, Any]]:
+        """Identify each document; a second fetch of the same article in one batch waits a round (`retry`)."""
         firsts: dict[str, dict[str, Any]] = {}
         for doc in docs:
             doc.setdefault("article_id", article_id(doc["site"], doc.get("publisher_id"), doc["url"]))
@@ -92,101 +126,104 @@ class ArticleSaver:
                 result.retry.append(doc)
             else:
                 firsts[doc["article_id"]] = doc
-        current = {
-            d["_id"]: d
-            for d in db[schema.ARTICLES].find(
-                {"_id": {"$in": list(firsts)}}, {"version": 1, "content_hash": 1, "extractor": 1, "url": 1, "urls": 1}
-            )
-        }
-        version_ops: list[InsertOne] = []
-        version_docs: list[tuple[dict[str, Any], int]] = []
-        article_ops: list[UpdateOne] = []
-        article_docs: list[dict[str, Any]] = []
-        unchanged: list[dict[str, Any]] = []
-        for aid, doc in firsts.items():
-            cur = current.get(aid)
-            urls = sorted({u for u in (doc["url"], doc.get("fetched_url")) if u})
-            fetched_at = doc.get("fetched_at") or _now()
-            if cur and cur.get("content_hash") == doc["content_hash"]:
-                # Only what changed: usually the fetch time and the next visit. An update of `$set`/`$max` alone
-                # is also one the embedded server compiles once and reuses (its update-plan cache).
-                update: dict[str, Any] = {"$max": {"last_fetched": fetched_at}}
-                changed = {"url": doc["url"]} if cur.get("url") != doc["url"] else {}  # moved: content stays
-                if doc.get("extractor") and cur.get("extractor") != doc["extractor"]:
-                    # the extractor that read it is kept current, so a later edit is not taken for an upgrade
-                    changed["extractor"] = doc["extractor"]
-                if changed:
-                    update["$set"] = changed
-                new_urls = [u for u in urls if u not in (cur.get("urls") or ())]
-                if new_urls:
-                    update["$addToSet"] = {"urls": {"$each": new_urls}}
-                article_ops.append(UpdateOne({"_id": aid}, _with_revisit(update, doc, doc.get("next_visit"))))
-                article_docs.append(doc)
-                unchanged.append(doc)
-                result.count("unchanged")
-                continue
-            # After a lost race (or a crash between the two writes) the next free number is higher.
-            number = max((cur or {}).get("version", 0) + 1, doc.get("_next_version", 0))
-            doc["rebaseline"] = rebaseline(cur, doc)
-            # An insert (a version never changes): a duplicate key means it is stored already, and
-            # _check_versions reads it back to tell a replay (same content) from a lost race.
-            version_ops.append(
-                InsertOne({"_id": version_id(aid, number), **self._version_doc(doc, number, fetched_at)})
-            )
-            version_docs.append((doc, number))
-            fields = {f: doc.get(f) for f in CONTENT_FIELDS}
-            fields.update(
-                site=doc["site"],
-                publisher_id=doc.get("publisher_id"),
-                url=doc["url"],
-                language=doc.get("language"),
-                word_count=doc.get("word_count"),
-                html_hash=doc.get("html_hash"),
-                extractor=doc.get("extractor"),
-                version=number,
-                content_hash=doc["content_hash"],
-                last_fetched=fetched_at,
-            )
-            if not doc["rebaseline"]:
-                fields["last_changed"] = fetched_at
-            guard: dict[str, Any] = {"_id": aid, "version": cur["version"]} if cur else {"_id": aid}
-            # A new version of a known article is an edit: it is due again soon (`next_visit_changed`).
-            next_visit = doc.get("next_visit_changed") if cur and not doc["rebaseline"] else None
-            article_ops.append(
-                UpdateOne(
-                    guard,
-                    _with_revisit(
-                        {
-                            "$set": fields,
-                            "$setOnInsert": {"first_seen": fetched_at},
-                            "$addToSet": {"urls": {"$each": urls}},
-                        },
-                        doc,
-                        next_visit or doc.get("next_visit"),
-                    ),
-                    upsert=True,
-                )
-            )
-            article_docs.append(doc)
+        return firsts
 
-        errors, upserted = _bulk(db, schema.ARTICLE_VERSIONS, version_ops)
-        lost, refused, replayed = self._check_versions(db, version_docs, errors, upserted, result)
-        fresh = [pair for index, pair in enumerate(version_docs) if index in upserted]
+    @staticmethod
+    def _plan_unchanged(plan: _Round, aid: str, doc: dict[str, Any], cur: dict[str, Any]) -> None:
+        """Same content: only what changed, usually the fetch time and the next visit. An update of `$set`/`$max`
+        alone is also one the embedded server compiles once and reuses (its update-plan cache)."""
+        update: dict[str, Any] = {"$max": {"last_fetched": doc.get("fetched_at") or _now()}}
+        changed = {"url": doc["url"]} if cur.get("url") != doc["url"] else {}  # moved: content stays
+        if doc.get("extractor") and cur.get("extractor") != doc["extractor"]:
+            # the extractor that read it is kept current, so a later edit is not taken for an upgrade
+            changed["extractor"] = doc["extractor"]
+        if changed:
+            update["$set"] = changed
+        new_urls = [u for u in _urls(doc) if u not in (cur.get("urls") or ())]
+        if new_urls:
+            update["$addToSet"] = {"urls": {"$each": new_urls}}
+        plan.article_ops.append(UpdateOne({"_id": aid}, _with_revisit(update, doc, doc.get("next_visit"))))
+        plan.article_docs.append(doc)
+        plan.unchanged.append(doc)
+
+    def _plan_version(self, plan: _Round, aid: str, doc: dict[str, Any], cur: dict[str, Any] | None) -> None:
+        """New content: insert the next version, and move the article onto it guarded by the version it was at."""
+        fetched_at = doc.get("fetched_at") or _now()
+        # After a lost race (or a crash between the two writes) the next free number is higher.
+        number = max((cur or {}).get("version", 0) + 1, doc.get("_next_version", 0))
+        doc["rebaseline"] = rebaseline(cur, doc)
+        # An insert (a version never changes): a duplicate key means it is stored already, and
+        # _check_versions reads it back to tell a replay (same content) from a lost race.
+        plan.version_ops.append(
+            InsertOne({"_id": version_id(aid, number), **self._version_doc(doc, number, fetched_at)})
+        )
+        plan.versions.append((doc, number))
+        fields = {f: doc.get(f) for f in CONTENT_FIELDS}
+        fields.update(
+            site=doc["site"],
+            publisher_id=doc.get("publisher_id"),
+            url=doc["url"],
+            language=doc.get("language"),
+            word_count=doc.get("word_count"),
+            html_hash=doc.get("html_hash"),
+            extractor=doc.get("extractor"),
+            version=number,
+            content_hash=doc["content_hash"],
+            last_fetched=fetched_at,
+        )
+        if not doc["rebaseline"]:
+            fields["last_changed"] = fetched_at
+        guard: dict[str, Any] = {"_id": aid, "version": cur["version"]} if cur else {"_id": aid}
+        # A new version of a known article is an edit: it is due again soon (`next_visit_changed`).
+        next_visit = doc.get("next_visit_changed") if cur and not doc["rebaseline"] else None
+        update = {
+            "$set": fields,
+            "$setOnInsert": {"first_seen": fetched_at},
+            "$addToSet": {"urls": {"$each": _urls(doc)}},
+        }
+        plan.article_ops.append(
+            UpdateOne(guard, _with_revisit(update, doc, next_visit or doc.get("next_visit")), upsert=True)
+        )
+        plan.article_docs.append(doc)
+
+    def _write_versions(
+        self, db: Database, plan: _Round, result: SaveResult
+    ) -> tuple[list[tuple[dict[str, Any], int]], set[str], set[str]]:
+        """Insert the new versions; returns those to compare (inserted now, or stored with this very content by
+        an interrupted earlier write), and the articles whose number another writer took or the database
+        refused."""
+        errors, upserted = _bulk(db, schema.ARTICLE_VERSIONS, plan.version_ops)
+        lost, refused, replayed = self._check_versions(db, plan.versions, errors, upserted, result)
+        fresh = [pair for index, pair in enumerate(plan.versions) if index in upserted]
         for _doc, number in fresh:
             result.count("new_versions")
             if number == 1:
                 result.count("new_articles")
-        if self.recorder is not None:
-            # A replayed batch (the version is stored with this content) is compared again: its changes may
-            # not have been written before the interruption, and their natural ids keep them single.
-            changes = self.recorder.new_versions(db, fresh + replayed)
-            self.recorder.unchanged(unchanged)
-            if changes:
-                result.count("changes", changes)
+        return fresh + replayed, lost, refused
+
+    def _detect_changes(
+        self,
+        db: Database,
+        versions: list[tuple[dict[str, Any], int]],
+        unchanged: list[dict[str, Any]],
+        result: SaveResult,
+    ) -> None:
+        """The change detection stage. A replayed version is compared again: its changes may not have been
+        written before the interruption, and their natural ids keep them single."""
+        if self.recorder is None:
+            return
+        changes = self.recorder.new_versions(db, versions)
+        self.recorder.unchanged(unchanged)
+        if changes:
+            result.count("changes", changes)
+
+    @staticmethod
+    def _write_articles(db: Database, plan: _Round, skip: set[str], result: SaveResult) -> None:
+        """Update the articles whose version is stored (not `skip`); one another writer moved on is read again."""
         keep = [
             (op, doc)
-            for op, doc in zip(article_ops, article_docs, strict=True)
-            if doc["article_id"] not in lost | refused
+            for op, doc in zip(plan.article_ops, plan.article_docs, strict=True)
+            if doc["article_id"] not in skip
         ]
         errors, _ = _bulk(db, schema.ARTICLES, [op for op, _ in keep])
         for index, (_, doc) in enumerate(keep):
@@ -197,8 +234,6 @@ class ArticleSaver:
                 result.retry.append(doc)  # another writer moved the article on: read again
             else:
                 result.rejected.append((doc, f"store: {error.get('errmsg', error)}"))
-        result.retry.extend(doc for doc, _ in version_docs if doc["article_id"] in lost)
-        return result
 
     @staticmethod
     def _version_doc(doc: dict[str, Any], number: int, fetched_at: datetime) -> dict[str, Any]:
@@ -271,6 +306,11 @@ REVISIT_FIELDS = ("etag", "last_modified")
 """HTTP validators of the last full fetch, sent back on the next one (crawler.discover.revisit.planner)."""
 
 
+def _urls(doc: dict[str, Any]) -> list[str]:
+    """Every URL an article was fetched under: its canonical URL and the one the request went to."""
+    return sorted({u for u in (doc["url"], doc.get("fetched_url")) if u})
+
+
 def _with_revisit(update: dict[str, Any], doc: dict[str, Any], next_visit: datetime | None) -> dict[str, Any]:
     """Add what revisiting needs to an article update: validators, the next visit, the last signal acted on."""
     revisit = {f: doc[f] for f in REVISIT_FIELDS if doc.get(f)}
@@ -309,12 +349,12 @@ class RevisitSaver:
 
 
 class TeaserSaver:
-    """Merges a run's teaser record (`crawler.model.teasers.TeaserRecord.to_doc`) into one document per article.
+    """Merges a run's teaser record (`crawler.store.documents.teaser_doc`) into one document per article.
 
     Before merging, the record is read against the stored teaser and its article's headline
     (`crawler.model.teasers.teaser_facts`): whether the teaser's headline differs from the article's
     (`headline_vs_article`) and its A/B tests (`ab_tests`) are set on the document; the teaser's own edits go
-    to the change recorder.
+    through the change detection stage (`recorder`).
 
     Placements and variants are maps keyed by a short hash, so one update can raise a count, keep the earliest
     first_seen (`$min`) and the latest last_seen (`$max`) of each without reading the document first. A record
@@ -332,7 +372,7 @@ class TeaserSaver:
 
     def __init__(self, recorder: ChangeRecorder | None = None) -> None:
         self.recorder = recorder
-        self.ab_window = recorder.ab_window if recorder is not None else timedelta(days=7)
+        self.ab_window = recorder.detector.ab_window if recorder is not None else timedelta(days=7)
 
     def save(self, db: Database, docs: list[dict[str, Any]]) -> SaveResult:
         ids = [d["article_id"] for d in docs]
@@ -348,7 +388,7 @@ class TeaserSaver:
         changes = 0
         if self.recorder is not None:
             flips = {aid: f.flips for aid, f in facts.items()}
-            changes = self.recorder.write(db, self.recorder.teaser_records(docs, stored, headlines, flips))
+            changes = self.recorder.teasers(db, docs, stored, headlines, flips)
         ops = [
             UpdateOne(
                 {"_id": d["article_id"], "flushes": {"$ne": d["flush_id"]}},

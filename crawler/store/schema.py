@@ -1,4 +1,4 @@
-"""Collection names and their indexes, created idempotently.
+"""Indexes of the collections (named in `crawler.store.names`), created idempotently with their validators.
 
 Keys follow the embedded server's limits (see docs/embedded-database.md): `_id`s are strings built from
 natural keys, and no unique index is numeric except `changes.seq`, which consumers need. A content hash
@@ -10,15 +10,32 @@ from __future__ import annotations
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 
-ARTICLES = "articles"
-ARTICLE_VERSIONS = "article_versions"
-TEASERS = "teasers"
-CHANGES = "changes"
-CRAWL_RUNS = "crawl_runs"
-REJECTS = "rejects"
-COUNTERS = "counters"
+from crawler.store.names import (
+    ARTICLE_VERSIONS,
+    ARTICLES,
+    CHANGES,
+    COLLECTIONS,
+    COUNTERS,
+    CRAWL_RUNS,
+    REJECTS,
+    TEASERS,
+)
+from crawler.store.validators import apply_validators
 
-COLLECTIONS = (ARTICLES, ARTICLE_VERSIONS, TEASERS, CHANGES, CRAWL_RUNS, REJECTS)
+# Readers name collections as `schema.ARTICLES`: the names are re-exported from `names`.
+__all__ = [
+    "ARTICLES",
+    "ARTICLE_VERSIONS",
+    "CHANGES",
+    "COLLECTIONS",
+    "COUNTERS",
+    "CRAWL_RUNS",
+    "INDEXES",
+    "REJECTS",
+    "TEASERS",
+    "ensure_indexes",
+]
+
 
 INDEXES: dict[str, list[IndexModel]] = {
     ARTICLES: [
@@ -46,8 +63,6 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 def ensure_indexes(db: Database) -> None:
     """Create every index; a no-op when they exist, so every process may call it at start."""
-    from crawler.store.validators import apply_validators  # imports this module
-
     apply_validators(db)  # first: a collection is created with its validator (the embedded server has no collMod)
     for collection, models in INDEXES.items():
         db[collection].create_indexes(models)

@@ -5,9 +5,9 @@ A plain counter is not enough with several writers: writer A reserves 1-5, write
 first; a consumer that reads 6-8 and remembers 8 never sees 1-5. So a writer takes a short lease on the
 counter document, reserves its block, inserts its changes and then moves the counter's `committed` mark
 past them, all before the next writer can take the lease. Consumers read `seq <= committed` only
-(`crawler.feed`), so everything at or below the mark is already there. A writer that dies holding the lease
-loses it after `LEASE_SECONDS`; changes it inserted become visible with the next writer's mark, and the
-numbers it reserved but did not use are gaps (seq is increasing, not dense).
+(`crawler.consumers.feed`, `crawler.store.recent`), so everything at or below the mark is already there. A writer
+that dies holding the lease loses it after `LEASE_SECONDS`; changes it inserted become visible with the next
+writer's mark, and the numbers it reserved but did not use are gaps (seq is increasing, not dense).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from pymongo.database import Database
 from pymongo.errors import CollectionInvalid, OperationFailure
 
 from crawler.changes.classify import EditClass
-from crawler.store import schema
+from crawler.store import names
 
 logger = logging.getLogger(__name__)
 
@@ -581,13 +581,13 @@ COUNTERS = collection(
 )
 
 SCHEMAS: dict[str, dict[str, Any]] = {
-    schema.ARTICLES: ARTICLES,
-    schema.ARTICLE_VERSIONS: ARTICLE_VERSIONS,
-    schema.TEASERS: TEASERS,
-    schema.CHANGES: CHANGES,
-    schema.CRAWL_RUNS: CRAWL_RUNS,
-    schema.REJECTS: REJECTS,
-    schema.COUNTERS: COUNTERS,
+    names.ARTICLES: ARTICLES,
+    names.ARTICLE_VERSIONS: ARTICLE_VERSIONS,
+    names.TEASERS: TEASERS,
+    names.CHANGES: CHANGES,
+    names.CRAWL_RUNS: CRAWL_RUNS,
+    names.REJECTS: REJECTS,
+    names.COUNTERS: COUNTERS,
 }
 
 

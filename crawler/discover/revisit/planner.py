@@ -1,7 +1,7 @@
 """Incremental re-crawling in a run: which discovered articles are fetched, with which validators, and when next.
 
 One planner per crawl, built by the spider (`NewsSpider.from_crawler`). At the start it reads the site's stored
-articles through the store (`crawler.store.revisit.load_known`, in a thread). An unknown article is always
+articles through the store (`Store.known_articles`, in a thread). An unknown article is always
 fetched. A known one, by the run's refresh mode (`-a refresh=...`, default `NEWSMON_REFRESH`):
 
 - `due` (the revisit policy, what scheduled runs use): fetched when due by age
@@ -20,7 +20,8 @@ Re-fetches carry the stored ETag / Last-Modified as If-None-Match / If-Modified-
 When discovery is done, known articles that are due but that no page of this run linked are fetched from the
 stored list, most overdue first, within the budget (`all`: every known article not fetched yet).
 
-Without the store pipeline there is nothing to compare against: every article counts as unknown.
+Without the store (`crawler.store.facade.enabled`) there is nothing to compare against: every article counts as
+unknown.
 """
 
 from __future__ import annotations
@@ -32,16 +33,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import PyMongoError
-from scrapy.utils.conf import build_component_list
 from scrapy.utils.defer import deferred_to_future
-from twisted.internet.threads import deferToThread
 
 from crawler.config import default, option
 from crawler.discover.revisit.policy import Hint, Known, RevisitPolicy, last_change, parse_intervals, utc
 from crawler.extract.urls import publisher_id
 from crawler.model.canonical import canonical_url
 from crawler.model.identity import article_id
-from crawler.store.connection import redact_text
+from crawler.store import facade
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-STORE_PIPELINE = "crawler.pipelines.store.StorePipeline"
 META = "newsmon_revisit"
 """Request meta of an article request: the article id, if known, and why it is fetched."""
 REFRESH_MODES = ("due", "linked", "all")
@@ -108,7 +106,6 @@ class RevisitPlanner:
     @classmethod
     def from_crawler(cls, crawler: Crawler, site: str, refresh: str | None = None) -> RevisitPlanner:
         settings = crawler.settings
-        pipelines = build_component_list(settings.getwithbase("ITEM_PIPELINES"))
         return cls(
             crawler,
             site,
@@ -116,7 +113,7 @@ class RevisitPlanner:
             refresh=refresh or settings.get("NEWSMON_REFRESH"),
             budget=option(settings, "NEWSMON_REVISIT_BUDGET"),
             conditional=option(settings, "NEWSMON_CONDITIONAL"),
-            store=any(_path(p) == STORE_PIPELINE for p in pipelines),
+            store=facade.enabled(crawler),
         )
 
     # -- start -----------------------------------------------------------------------------------------------------
@@ -125,15 +122,12 @@ class RevisitPlanner:
         the run: every article then counts as unknown and is fetched."""
         if self.loaded or not self.store or self.crawler is None:
             return
-        from crawler.store.revisit import load_known
-        from crawler.store.runtime import StoreRuntime
-
-        runtime = StoreRuntime.of(self.crawler)
+        store = facade.Store.of(self.crawler)
         self.now = datetime.now(UTC)
         try:
-            self.known, self.by_url = await deferred_to_future(deferToThread(load_known, runtime.db, self.site))
+            self.known, self.by_url = await deferred_to_future(store.known_articles(self.site))
         except PyMongoError as exc:
-            message = redact_text(str(exc).split(", Timeout:")[0], runtime.uri)[:300]
+            message = store.redact(str(exc).split(", Timeout:")[0])[:300]
             logger.warning("Could not read the stored articles of %s (%s): fetching every article", self.site, message)
         self.loaded = True
         due = sum(1 for k in self.known.values() if self.policy.is_due(k, self.now))
@@ -151,10 +145,9 @@ class RevisitPlanner:
 
     # -- discovery -------------------------------------------------------------------------------------------------
     def lookup(self, url: str) -> Known | None:
-        canonical = canonical_url(url)
-        found = self.known.get(article_id(self.site, publisher_id(canonical), canonical))
-        if found is None and canonical in self.by_url:
-            found = self.known.get(self.by_url[canonical])
+        found = self.known.get(linked_article_id(self.site, url))
+        if found is None:
+            found = self.known.get(self.by_url.get(canonical_url(url), ""))
         return found
 
     def admit(self, url: str, hint: Hint | None = None, *, requested: bool = False) -> Admission | None:
@@ -260,26 +253,29 @@ class RevisitPlanner:
         known = self.known.get(meta.get("article_id") or "")
         if known is None or not self.store or self.crawler is None:
             return
-        from crawler.store.runtime import StoreRuntime
-
         now = datetime.now(UTC)
-        StoreRuntime.of(self.crawler).writer.put(
-            "revisit",
-            {
-                "article_id": known.article_id,
-                "url": known.url,
-                "site": self.site,
-                "last_fetched": now,
-                "next_visit": self.policy.next_visit(now, last_change(known) or utc(known.last_fetched)),
-                "etag": _header(response, "ETag"),
-                "last_modified": _header(response, "Last-Modified"),
-                "hinted_modified": meta.get("hinted_modified"),
-            },
+        check = facade.NotModified(
+            article_id=known.article_id,
+            url=known.url,
+            site=self.site,
+            checked_at=now,
+            next_visit=self.policy.next_visit(now, last_change(known) or utc(known.last_fetched)),
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
+            hinted_modified=meta.get("hinted_modified"),
         )
+        facade.Store.of(self.crawler).record_not_modified(check)
 
     def _stat(self, name: str, n: int = 1) -> None:
         if self.crawler is not None and self.crawler.stats is not None:
             self.crawler.stats.inc_value(STAT + name, n)
+
+
+def linked_article_id(site: str, url: str) -> str:
+    """The id of an article known only by a link to it (`crawler.model.identity.article_id` of the canonical URL and
+    the publisher id in it): what discovery dedupes and looks up stored articles by, before the page is read."""
+    canonical = canonical_url(url)
+    return article_id(site, publisher_id(canonical), canonical)
 
 
 def refresh_mode(value: str | None) -> str:
@@ -293,7 +289,3 @@ def refresh_mode(value: str | None) -> str:
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _path(component: Any) -> str:
-    return component if isinstance(component, str) else f"{component.__module__}.{component.__qualname__}"

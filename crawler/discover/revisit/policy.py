@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from crawler.config import default
+from crawler.model.known import Known
 from crawler.model.normalize import clean_text, comparable
 
 DEFAULT_INTERVALS: str = default("NEWSMON_REVISIT_INTERVALS")
@@ -72,29 +73,6 @@ class Intervals:
             if age < limit:
                 return interval
         return self.rest
-
-
-@dataclass(frozen=True)
-class Known:
-    """What the store knows of an article, as far as revisiting needs it (`crawler.store.revisit`)."""
-
-    article_id: str
-    url: str
-    last_fetched: datetime | None = None
-    next_visit: datetime | None = None
-    published: datetime | None = None
-    modified: datetime | None = None
-    """The modification date the page declared (JSON-LD `dateModified`, meta), as stored."""
-    last_changed: datetime | None = None
-    """When newsmon last stored a new version."""
-    version: int = 0
-    etag: str | None = None
-    last_modified: str | None = None
-    """The HTTP `Last-Modified` header of the last full fetch, verbatim (sent back as If-Modified-Since)."""
-    hinted_modified: datetime | None = None
-    """The latest sitemap/feed date that already made newsmon fetch the article (so it does not again)."""
-    teaser_headline: str | None = None
-    """The teaser headline as last stored in `teasers`."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
-from scrapy.utils.conf import build_component_list
 from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThread
@@ -27,6 +26,7 @@ from twisted.internet.threads import deferToThread
 from crawler.config import option
 from crawler.runtime.distributed.connection import REDIS_ERRORS
 from crawler.runtime.distributed.keys import STAT
+from crawler.store import facade
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -38,7 +38,6 @@ logger = logging.getLogger(__name__)
 
 WAKE_SECONDS = 0.25
 PROBE_SECONDS = 1.0
-STORE_PIPELINE = "crawler.pipelines.store.StorePipeline"
 
 
 def in_progress(crawler: Crawler) -> set[Request]:
@@ -87,8 +86,7 @@ class WorkerLoop:
         self.max_idle = option(settings, "MAX_IDLE_TIME_BEFORE_CLOSE")
         self.ack_seconds = max(0.2, option(settings, "NEWSMON_STORE_FLUSH_SECONDS"))
         self.beat_seconds = min(PROBE_SECONDS, max(0.2, self.frontier.timeout / 3))
-        pipelines = build_component_list(settings.getwithbase("ITEM_PIPELINES"))
-        self.has_store = any(_path(p) == STORE_PIPELINE for p in pipelines)
+        self.has_store = facade.enabled(crawler)
         self.idle_since: float | None = None
         self._wake = LoopingCall(self._wake_engine)
         self._beat = LoopingCall(self._looped(self._beat_async))
@@ -153,9 +151,7 @@ class WorkerLoop:
         if not done:
             return 0
         if self.has_store:
-            from crawler.store.runtime import StoreRuntime
-
-            await StoreRuntime.of(self.crawler).flush()
+            await facade.Store.of(self.crawler).flush()
         self.frontier.ack(done.values())
         queue.forget(done)
         self.crawler.stats.inc_value(f"{STAT}acknowledged", len(done))
@@ -213,10 +209,6 @@ class WorkerLoop:
             ": the run is finished" if ended else "",
         )
         stats.set_value(f"{STAT}run_finished", ended)
-
-
-def _path(component: Any) -> str:
-    return component if isinstance(component, str) else f"{component.__module__}.{component.__qualname__}"
 
 
 def _sleep(seconds: float) -> Any:

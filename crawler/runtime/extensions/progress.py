@@ -158,11 +158,9 @@ def _clock(seconds: float) -> str:
 
 def _writer_counts(crawler: Crawler) -> dict[str, int]:
     """The store writer's counts, if this crawl stores (the writer updates them from its thread)."""
-    from crawler.store.runtime import _ATTR
+    from crawler.store.facade import Store
 
-    runtime = getattr(crawler, _ATTR, None)
-    if runtime is None:
+    store = Store.opened(crawler)
+    if store is None:
         return {}
-    counts = dict(runtime.writer.stats.counts)
-    counts["changes"] = runtime.recorder.written
-    return counts
+    return {**store.counts(), "changes": store.changes_written}

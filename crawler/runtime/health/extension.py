@@ -43,8 +43,7 @@ from crawler.runtime.health.baseline import Thresholds, compare, missing_since, 
 from crawler.runtime.health.coverage import Coverage
 from crawler.runtime.health.history import recent_runs
 from crawler.runtime.health.metrics import run_metrics
-from crawler.store.connection import redact_text
-from crawler.store.runtime import StoreRuntime
+from crawler.store.facade import Store
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -85,28 +84,26 @@ class CrawlHealth:
     @awaitable_handler
     def spider_closed(self, spider: Spider, reason: str) -> Deferred:
         """After the store has written the run's items: figures, history, comparison, monitors, record, alert."""
-        runtime = StoreRuntime.of(self.crawler)
+        store = Store.of(self.crawler)
         finished = datetime.now(UTC)
-        done = runtime.flush()
-        done.addCallback(lambda _: deferToThread(self._history, runtime, spider))
-        done.addCallback(lambda history: self._check(runtime, spider, finished, history))
+        done = store.flush()
+        done.addCallback(lambda _: deferToThread(self._history, store, spider))
+        done.addCallback(lambda history: self._check(store, spider, finished, history))
         done.addErrback(self._failed)
         return done
 
-    def _history(self, runtime: StoreRuntime, spider: Spider) -> list[dict[str, Any]]:
+    def _history(self, store: Store, spider: Spider) -> list[dict[str, Any]]:
         try:
-            return recent_runs(runtime.db, spider.site, exclude=runtime.run_id, limit=self.history_runs)
+            return recent_runs(store.db, spider.site, exclude=store.run_id, limit=self.history_runs)
         except PyMongoError as exc:
-            logger.warning(
-                "Health: the site's recent runs could not be read: %s", redact_text(str(exc), runtime.uri)[:200]
-            )
+            logger.warning("Health: the site's recent runs could not be read: %s", store.redact(str(exc))[:200])
             return []
 
-    def _check(self, runtime: StoreRuntime, spider: Spider, finished: datetime, history: list[dict[str, Any]]) -> None:
+    def _check(self, store: Store, spider: Spider, finished: datetime, history: list[dict[str, Any]]) -> None:
         from crawler.runtime.health.monitors import run_close_suite  # spidermon is only imported when a run ends
 
         stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
-        metrics = run_metrics(stats, self.coverage, self.rejects, self.started, finished, runtime.writer.stats.counts)
+        metrics = run_metrics(stats, self.coverage, self.rejects, self.started, finished, store.counts())
         base, alerts = compare(spider.site, metrics, history, self.thresholds, now=finished)
         previous = (history[0].get("health") or {}) if history else {}
         missing = missing_since(
@@ -144,8 +141,8 @@ class CrawlHealth:
         unmeasured = frozenset({"field_gone"} if metrics["articles"] < self.thresholds.min_articles else ())
         send, health["alerts"] = transitions(spider.site, alerts, previous.get("alerts") or [], unmeasured)
         health.update(status="alert" if health["alerts"] else "ok", checked_at=datetime.now(UTC), sent=len(send))
-        runtime.writer.put("crawl_run", {"_id": runtime.run_id, "health": health})
-        alerter = runtime.recorder.alerter or build_alerter(self.crawler.settings)
+        store.run_health(health)
+        alerter = store.alerter or build_alerter(self.crawler.settings)
         for alert in send:
             alerter.health(alert)
         if self.crawler.stats:
