@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,6 +21,7 @@ from crawler.model.fingerprint import content_hash
 from crawler.model.identity import article_id
 from crawler.model.items import ArticleItem, Block, Image, RejectItem, TeaserItem
 from crawler.model.normalize import (
+    _CASE_EXCEPTIONS,
     _TYPOGRAPHY,
     FURNITURE,
     clean_text,
@@ -166,9 +168,22 @@ def test_furniture_test_answers_as_the_regex(text: str) -> None:
     assert is_furniture(text) == bool(FURNITURE.search(text))
 
 
-@given(st.text(alphabet=st.sampled_from("aeinrstımſİ ANSTIMEGHUzumthe:-.ö"), max_size=60))
+@given(st.text(alphabet=st.sampled_from("aeinrstımſİ \n\u212aANSTIMEGHUzumthe:-.öÖkK"), max_size=60))
+@example("Das KÖNNTE Sie auch interessieren")
+@example("Mehr zum Thema:\n")
+@example("Mehr zum Thema: mehr")
+@example("lesen SIE auch: x")
+@example("x Lesen Sie auch:")
 def test_furniture_test_answers_as_the_regex_on_any_text(text: str) -> None:
     assert is_furniture(text) == bool(FURNITURE.search(text))
+
+
+def test_the_characters_ignorecase_folds_to_ascii_letters_are_the_furniture_exceptions():
+    """Every character beyond ASCII the regex takes for an ASCII letter is one `str.lower()` turns into it, or one
+    that sends the text to the regex."""
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    folded = [chr(c) for c in range(128, sys.maxunicode + 1) if letter.fullmatch(chr(c))]
+    assert folded and all(c in _CASE_EXCEPTIONS or c.lower().isascii() for c in folded)
 
 
 def test_every_whitespace_character_but_the_space_is_unprintable():
