@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 
 from crawler.store import schema
 from crawler.store.sequence import committed_seq, publish
@@ -65,3 +65,32 @@ def test_a_failed_insert_leaves_a_gap_and_releases_the_lease(db):
     assert committed_seq(db) == 0
     first = publish(db, 2, lambda f: db[schema.CHANGES].insert_many([{"seq": f}, {"seq": f + 1}]))
     assert first == 6 and committed_seq(db) == 7
+
+
+def test_a_block_takes_two_round_trips_once_the_counter_exists(mongo_uri, db):
+    class Commands(monitoring.CommandListener):
+        def __init__(self) -> None:
+            self.names: list[str] = []
+
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            if event.command_name in ("findAndModify", "update"):
+                self.names.append(event.command_name)
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+            pass
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None:
+            pass
+
+    listener = Commands()
+    client: MongoClient = MongoClient(mongo_uri, event_listeners=[listener])
+    try:
+        mine = client[db.name]
+        assert publish(mine, 2, lambda first: None) == 1  # a new database: the counter is created on the way
+        assert listener.names == ["findAndModify", "update", "findAndModify", "update"]
+        listener.names.clear()
+        assert publish(mine, 1, lambda first: None) == 3
+        assert listener.names == ["findAndModify", "update"], "take the lease, release it: no upsert of the counter"
+        assert committed_seq(db) == 3
+    finally:
+        client.close()
