@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from crawler.store import schema
 from crawler.store.sequence import committed_seq, publish
+from tests.support.commands import CommandNames
 
 
 def test_concurrent_writers_never_let_a_follower_skip_a_change(mongo_uri, db):
@@ -68,21 +69,7 @@ def test_a_failed_insert_leaves_a_gap_and_releases_the_lease(db):
 
 
 def test_a_block_takes_two_round_trips_once_the_counter_exists(mongo_uri, db):
-    class Commands(monitoring.CommandListener):
-        def __init__(self) -> None:
-            self.names: list[str] = []
-
-        def started(self, event: monitoring.CommandStartedEvent) -> None:
-            if event.command_name in ("findAndModify", "update"):
-                self.names.append(event.command_name)
-
-        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-            pass
-
-        def failed(self, event: monitoring.CommandFailedEvent) -> None:
-            pass
-
-    listener = Commands()
+    listener = CommandNames("findAndModify", "update")
     client: MongoClient = MongoClient(mongo_uri, event_listeners=[listener])
     try:
         mine = client[db.name]
