@@ -366,3 +366,45 @@ def test_plain_scalars_are_encoded_as_stock_encodes_them() -> None:
             DocumentCodec.encode({"big": 2**64})
     finally:
         mongoeco_fastpath.revert()
+
+
+def test_documents_are_deep_copied_as_copy_deepcopy_copies_them() -> None:
+    """W12: equal values, no container shared with the original, shared and cyclic containers kept so."""
+    import copy
+
+    inner = {"x": [1, 2]}
+    cyclic: list[object] = ["c"]
+    cyclic.append(cyclic)
+    doc = {
+        "_id": "a",
+        "body": [{"kind": "p", "text": "„x“"}, inner, inner],
+        "at": datetime(2024, 1, 1, tzinfo=UTC),
+        "n": Int64(5),
+        "f": 1.5,
+        "b": b"\x00",
+        "t": (1, [2]),
+        "cyclic": cyclic,
+    }
+    copied = mongoeco_fastpath._document_deepcopy(doc)
+    stock = copy.deepcopy(doc)
+    assert copied["body"][:2] == stock["body"][:2] and copied["t"] == stock["t"] and copied["n"] == stock["n"]
+    assert copied["at"] == doc["at"] and copied["f"] == doc["f"] and copied["b"] == doc["b"]
+    assert copied["body"] is not doc["body"] and copied["body"][1] is not inner and copied["t"][1] is not doc["t"][1]
+    assert copied["body"][1] is copied["body"][2], "shared in the original, shared in the copy"
+    assert copied["cyclic"][1] is copied["cyclic"] and copied["cyclic"] is not cyclic
+    copied["body"][0]["text"] = "changed"
+    assert doc["body"][0]["text"] == "„x“"
+
+
+def test_write_modules_copy_documents_with_the_document_copy() -> None:
+    import copy
+    import importlib
+
+    try:
+        assert mongoeco_fastpath.apply() is True
+        for module in mongoeco_fastpath._DEEPCOPY_MODULES:
+            assert importlib.import_module(module).deepcopy is mongoeco_fastpath._document_deepcopy
+    finally:
+        mongoeco_fastpath.revert()
+    for module in mongoeco_fastpath._DEEPCOPY_MODULES:
+        assert importlib.import_module(module).deepcopy is copy.deepcopy
