@@ -68,14 +68,6 @@ Writes
      before it returns a ``str`` (or ``bool``, None, a plain int64) unchanged, for every string of a written
      document and of every update: such plain scalars are returned at once, as stock returns them.
 
-  W12 **Four deep copies of each written document.** An update that inserts copies its document for its outcome,
-     the outcome copies it again when it is built and once more when it gets its commit sequence, and the call
-     that records a change-stream event copies it before W6 decides to record nothing; ``copy.deepcopy`` walks
-     the document with a memo and a dispatch per value. In mongoeco's write modules ``deepcopy`` is a copy
-     specialised for documents: dicts and lists copied (shared and cyclic ones kept so, through the same memo),
-     immutable plain leaves (``str``, numbers, ``bool``, None, ``bytes``, ``datetime``) shared, anything else
-     handed to ``copy.deepcopy``. The same values, about a third of the CPU.
-
 Reads (the consumers' queries and the store's ``$in`` of ``_id``s)
   R1 ``find({"_id": x})`` / ``{"_id": {"$in": [...]}}`` with ``str``/ObjectId values become primary-key
      lookups (stock: a ``json_extract`` scan per value; an ``$in`` of ~500 values even fails in SQLite).
@@ -198,10 +190,6 @@ SOURCE_HASHES: dict[str, str] = {
     f"{_RUNTIME}:CollectionRuntimeCoordinator.profile_operation": "e8ead71a4b882f09",
     "mongoeco.api._async.collection:AsyncCollection._profile_operation": "e8f51f2b0098451c",
     "mongoeco.core.operators:UpdateEngine._register_update_path": "2ba9c2dd34d6508f",
-    # W12: relied upon: the deep copies of documents on the write path (the callers whose copies it speeds up)
-    "mongoeco.engines.results:MutationOutcome.__post_init__": "4f76d6cdd8049919",
-    "mongoeco.api._async.collection:AsyncCollection.insert_one": "777141a945e78d0c",
-    "mongoeco.core.update_scalar_operators:apply_set": "21edde682c1bb629",
     # W5: replaced (where the SQLite engine calls it); relied upon: how "warn" is compiled
     f"{_SEMANTIC_CORE}:enforce_collection_document_validation": "a8ad7b050a44ead7",
     "mongoeco.core.schema_validation:compile_collection_validator": "abc5e472668663c8",
@@ -1049,53 +1037,6 @@ def _valid_scalar(value: object) -> bool:
     )
 
 
-# --- W12: deep copies of documents without copy.deepcopy's per-value dispatch ----------------------------------
-
-_SHARED_LEAVES = frozenset({str, int, float, bool, type(None), bytes, datetime.datetime})
-"""Immutable leaf types a document copy shares (``copy.deepcopy`` returns all but datetimes as they are)."""
-_DEEPCOPY_MODULES = (
-    "mongoeco.engines.sqlite",
-    "mongoeco.engines._sqlite_modify_ops",
-    "mongoeco.engines.results",
-    "mongoeco.api._async.collection",
-    "mongoeco.core.update_scalar_operators",
-)
-"""The modules of the write path that copy documents with ``from copy import deepcopy``."""
-
-
-def _document_deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
-    """``copy.deepcopy`` for documents: exact dicts and lists copied here (through the same memo, so shared and
-    cyclic containers stay so), plain immutable leaves shared, every other value to ``copy.deepcopy``."""
-    kind = type(value)
-    if kind in _SHARED_LEAVES:
-        return value
-    if kind is dict or kind is list:
-        if memo is None:
-            memo = {}
-        copied = memo.get(id(value))
-        if copied is not None:
-            return copied
-        if kind is dict:
-            out: Any = {}
-            memo[id(value)] = out
-            for key, item in value.items():
-                out[key if type(key) is str else _document_deepcopy(key, memo)] = (
-                    item if type(item) in _SHARED_LEAVES else _document_deepcopy(item, memo)
-                )
-        else:
-            out = []
-            memo[id(value)] = out
-            out.extend(item if type(item) in _SHARED_LEAVES else _document_deepcopy(item, memo) for item in value)
-        return out
-    return _copy_deepcopy(value, memo)
-
-
-def _copy_deepcopy(value: Any, memo: dict[int, Any] | None) -> Any:
-    import copy
-
-    return copy.deepcopy(value, memo)
-
-
 # --- W10: no copy of each update for a profiler that is off; conflicting update paths found without f-strings ---
 
 
@@ -1223,7 +1164,6 @@ _OTHER_REPLACEMENTS: dict[str, tuple[str, Callable[..., Any]]] = {
         )
         for name in ("command_insert", "command_update", "command_delete")
     },
-    **{f"{module}:deepcopy": ("copy:deepcopy", _document_deepcopy) for module in _DEEPCOPY_MODULES},
     **{
         f"{module}:enforce_collection_document_validation": (
             f"{_SEMANTIC_CORE}:enforce_collection_document_validation",
