@@ -64,10 +64,6 @@ Writes
      (``a`` and ``a.b`` in one update) compares every pair of paths with two f-strings each: the same test
      without building strings.
 
-  W11 **Thirty type tests per string.** ``DocumentCodec.encode`` tests every value against some thirty types
-     before it returns a ``str`` (or ``bool``, None, a plain int64) unchanged, for every string of a written
-     document and of every update: such plain scalars are returned at once, as stock returns them.
-
 Reads (the consumers' queries and the store's ``$in`` of ``_id``s)
   R1 ``find({"_id": x})`` / ``{"_id": {"$in": [...]}}`` with ``str``/ObjectId values become primary-key
      lookups (stock: a ``json_extract`` scan per value; an ``$in`` of ~500 values even fails in SQLite).
@@ -959,13 +955,7 @@ _SCALARS = "mongoeco.core.bson_scalars"
 
 
 def _encode(data: Any) -> Any:
-    """``DocumentCodec.encode``, whose every nested dict re-validates its whole subtree: validated once here.
-
-    W11: a plain scalar (``str``, ``bool``, None, an ``int`` in the int64 range: `_as_is`) is returned as it is,
-    which is what the stock function returns for it after its validation (which accepts it) and some thirty
-    type tests that none of these types passes; every string of an article's body went through them."""
-    if _as_is(data):
-        return data
+    """``DocumentCodec.encode``, whose every nested dict re-validates its whole subtree: validated once here."""
     if _ENCODING.get() is not None:
         return _stock_other(f"{_CODEC}:DocumentCodec.encode")(data)
     validated: set[int] = set()
@@ -1015,14 +1005,6 @@ def _validate_bson_value(value: object) -> None:
 
 
 _INT64 = (-(2**63), 2**63 - 1)
-
-
-def _as_is(value: object) -> bool:
-    """Values ``DocumentCodec.encode`` returns unchanged: `_valid_scalar` ones but datetimes (encoded as tagged)."""
-    kind = type(value)
-    return (
-        value is None or kind is str or kind is bool or (kind is int and _INT64[0] <= value <= _INT64[1])  # type: ignore[operator]
-    )
 
 
 def _valid_scalar(value: object) -> bool:
