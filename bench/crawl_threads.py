@@ -1,5 +1,6 @@
-"""Where a crawl's CPU goes while it crawls: each crawler thread, the embedded database server and the local site,
-between the site's first and last answer (start-up and the store's catching up left out). One run:
+"""Where a crawl's CPU goes while it crawls: each crawler thread (and how long it waited for a core), the embedded
+database server and the local site, between the site's first and last answer (start-up and the store's catching
+up left out). One run:
 
     .venv/bin/python bench/crawl_threads.py [--articles 600] [--seed 7] [--delay 0] [--repeat 2]
 
@@ -54,10 +55,12 @@ class Sampler:
             for rank, task in enumerate(tasks):
                 try:
                     fields = Path(f"/proc/{self.pid}/task/{task}/stat").read_text().rsplit(")", 1)[1].split()
+                    waited = int(Path(f"/proc/{self.pid}/task/{task}/schedstat").read_text().split()[1]) / 1e9
                 except OSError:
                     continue
                 name = "crawler reactor thread" if rank == 0 else f"crawler thread {task}"
                 sample[name] = (int(fields[11]) + int(fields[12])) / tick
+                sample[f"{name}: waiting for a core"] = waited  # runnable, not running (the kernel's run queue)
             for name, pid in self.others.items():
                 with contextlib.suppress(OSError):
                     sample[name] = cpu_seconds(pid)
