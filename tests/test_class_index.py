@@ -88,3 +88,14 @@ def test_listing_selectors_match_lxml_within_every_container_and_teaser(fixtures
                 assert index.select(selector, scope) == CSSSelector(selector.css)(scope), (selector, scope.tag)
                 compared += 1
     assert len(selectors) >= 8 and compared > 1000, "the listing pages were read"
+
+
+def test_each_subtree_ends_where_its_last_descendant_stands(fixtures_dir: Path) -> None:
+    """`_end` walks up to the next sibling instead of over the subtree: the same position as counting."""
+    for html in pages(fixtures_dir)[:3] + pages(fixtures_dir)[-2:]:
+        root = parse_html(html)
+        index = ClassIndex(root)
+        for el in root.iter():
+            if isinstance(el.tag, str):
+                descendants = sum(1 for d in el.iterdescendants() if isinstance(d.tag, str))
+                assert index._end(el) == index.position[el] + descendants

@@ -15,10 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from crawler.consumers.export import cell, columns, documents, write_csv, write_jsonl
 from crawler.consumers.query import KINDS, BadFilter, Filters, build_query, field_name, parse_time
+from tests.support.commands import CommandNames
 from tests.test_consumers_data import HOSTILE_HEADLINE, NEW_KICKER, crawled_database
 
 T0 = datetime(2025, 5, 3, 10, 15, tzinfo=UTC)
@@ -131,31 +132,16 @@ def test_writing_keeps_memory_flat_however_many_documents():
     assert peaks[1] < 1.5 * peaks[0] + 100_000, peaks
 
 
-class GetMores(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.batches: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name in ("find", "getMore"):
-            self.batches.append(event.command_name)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
 def test_documents_come_from_a_cursor_in_batches(mongo_uri, db):
     db.changes.insert_many([{"_id": f"c{i}", "seq": s, "detected_at": T0} for i, s in enumerate([5, 2, 9, 1, 7, 3, 8])])
-    listener = GetMores()
+    listener = CommandNames("find", "getMore")
     client: MongoClient = MongoClient(mongo_uri, event_listeners=[listener])
     try:
         seqs = [d["seq"] for d in documents(client[db.name], "changes", Filters(), batch_size=2)]
     finally:
         client.close()
     assert seqs == [1, 2, 3, 5, 7, 8, 9]
-    assert listener.batches[0] == "find" and listener.batches.count("getMore") >= 3
+    assert listener.names[0] == "find" and listener.names.count("getMore") >= 3
 
 
 # -- the command, end to end -----------------------------------------------------------------------------------

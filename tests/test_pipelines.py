@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import sys
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
@@ -17,8 +20,17 @@ from crawler.model.canonical import canonical_url, origin, rebase
 from crawler.model.fingerprint import content_hash
 from crawler.model.identity import article_id
 from crawler.model.items import ArticleItem, Block, Image, RejectItem, TeaserItem
-from crawler.model.normalize import FURNITURE, comparable, is_furniture, normalize_article
+from crawler.model.normalize import (
+    _CASE_EXCEPTIONS,
+    _TYPOGRAPHY,
+    FURNITURE,
+    clean_text,
+    comparable,
+    is_furniture,
+    normalize_article,
+)
 from crawler.model.teasers import TeaserBook
+from crawler.model.terminal import strip_controls
 from crawler.pipelines.normalize import NormalizePipeline
 from crawler.pipelines.validate import ValidatePipeline
 
@@ -156,9 +168,61 @@ def test_furniture_test_answers_as_the_regex(text: str) -> None:
     assert is_furniture(text) == bool(FURNITURE.search(text))
 
 
-@given(st.text(alphabet=st.sampled_from("aeinrstımſİ ANSTIMEGHUzumthe:-.ö"), max_size=60))
+@given(st.text(alphabet=st.sampled_from("aeinrstımſİ \n\u212aANSTIMEGHUzumthe:-.öÖkK"), max_size=60))
+@example("Das KÖNNTE Sie auch interessieren")
+@example("Mehr zum Thema:\n")
+@example("Mehr zum Thema: mehr")
+@example("lesen SIE auch: x")
+@example("x Lesen Sie auch:")
 def test_furniture_test_answers_as_the_regex_on_any_text(text: str) -> None:
     assert is_furniture(text) == bool(FURNITURE.search(text))
+
+
+def test_the_characters_ignorecase_folds_to_ascii_letters_are_the_furniture_exceptions():
+    """Every character beyond ASCII the regex takes for an ASCII letter is one `str.lower()` turns into it, or one
+    that sends the text to the regex."""
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    folded = [chr(c) for c in range(128, sys.maxunicode + 1) if letter.fullmatch(chr(c))]
+    assert folded and all(c in _CASE_EXCEPTIONS or c.lower().isascii() for c in folded)
+
+
+def test_every_whitespace_character_but_the_space_is_unprintable():
+    """What the fast paths of `clean_text` and `comparable` rest on: printable text has no whitespace but " ", and
+    the typography they replace in printable text becomes printable ASCII that is not whitespace."""
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    assert [c for c in spaces if c.isprintable()] == [" "]
+    for char, plain in _TYPOGRAPHY:
+        assert not char.isprintable() or (plain.isascii() and plain.isprintable() and " " not in plain)
+
+
+def _clean_text_by_definition(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return " ".join(strip_controls(unicodedata.normalize("NFC", text)).replace("\u00a0", " ").split()) or None
+
+
+def _comparable_by_definition(text: str | None) -> str:
+    text = strip_controls(unicodedata.normalize("NFC", text or ""))
+    for char, plain in _TYPOGRAPHY:
+        text = text.replace(char, plain)
+    return " ".join(text.split())
+
+
+TRICKY = "aÄe\u0301 \u00a0\u2009\u202f\u200b\u00ad\u2060\u3000\u2028\t\n\r\x0b\x85\x1b[31m\u202e„“”«»‚‘’–—−‑…"
+
+
+@given(
+    st.text(alphabet=st.sampled_from(TRICKY), max_size=40)
+    | st.text(alphabet=st.sampled_from(" aé„“–…"), max_size=12)  # printable: the fast paths
+    | st.text(max_size=40)
+)
+@example(" a  b ")
+@example("„a“ – b…")
+def test_clean_and_comparable_forms_are_those_of_their_definition(text: str) -> None:
+    cleaned = clean_text(text)
+    assert cleaned == _clean_text_by_definition(text)
+    assert comparable(text) == _comparable_by_definition(text)
+    assert cleaned is None or len(cleaned.split()) == cleaned.count(" ") + 1  # the word count of normalize_article
 
 
 def test_item_dicts_are_what_asdict_gives_with_their_own_lists():

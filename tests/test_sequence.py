@@ -9,6 +9,7 @@ from pymongo import MongoClient
 
 from crawler.store import schema
 from crawler.store.sequence import committed_seq, publish
+from tests.support.commands import CommandNames
 
 
 def test_concurrent_writers_never_let_a_follower_skip_a_change(mongo_uri, db):
@@ -65,3 +66,18 @@ def test_a_failed_insert_leaves_a_gap_and_releases_the_lease(db):
     assert committed_seq(db) == 0
     first = publish(db, 2, lambda f: db[schema.CHANGES].insert_many([{"seq": f}, {"seq": f + 1}]))
     assert first == 6 and committed_seq(db) == 7
+
+
+def test_a_block_takes_two_round_trips_once_the_counter_exists(mongo_uri, db):
+    listener = CommandNames("findAndModify", "update")
+    client: MongoClient = MongoClient(mongo_uri, event_listeners=[listener])
+    try:
+        mine = client[db.name]
+        assert publish(mine, 2, lambda first: None) == 1  # a new database: the counter is created on the way
+        assert listener.names == ["findAndModify", "update", "findAndModify", "update"]
+        listener.names.clear()
+        assert publish(mine, 1, lambda first: None) == 3
+        assert listener.names == ["findAndModify", "update"], "take the lease, release it: no upsert of the counter"
+        assert committed_seq(db) == 3
+    finally:
+        client.close()

@@ -21,6 +21,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 _STEP = re.compile(r"^(?P<tag>[a-z][a-z0-9]*)?(?:\.(?P<cls>[A-Za-z_][\w-]*))?$")
@@ -56,21 +57,29 @@ class ClassIndex:
     """Elements of one parsed page by class token, in document order. Build it after the page's last change."""
 
     def __init__(self, root: HtmlElement) -> None:
-        self.position: dict[HtmlElement, int] = {}
+        # One pass in C for the elements (comments and processing instructions left out), then one over their
+        # class attributes; elements by tag are looked up when first asked (`_tagged`). Built for every page read.
+        self._elements: list[HtmlElement] = list(root.iter(etree.Element))
+        self.position: dict[HtmlElement, int] = dict(zip(self._elements, range(len(self._elements)), strict=True))
         self.by_class: dict[str, list[HtmlElement]] = defaultdict(list)
-        self.by_tag: dict[str, list[HtmlElement]] = defaultdict(list)
         self._ends: dict[HtmlElement, int] = {}
         self._class_positions: dict[str, list[int]] = defaultdict(list)
-        self._tag_positions: dict[str, list[int]] = defaultdict(list)
-        for position, el in enumerate(e for e in root.iter() if isinstance(e.tag, str)):
-            self.position[el] = position
-            self.by_tag[el.tag].append(el)
-            self._tag_positions[el.tag].append(position)
+        self._tags: dict[str, tuple[list[HtmlElement], list[int]]] = {}
+        for position, el in enumerate(self._elements):
             classes = el.get("class")
             if classes:
-                for token in dict.fromkeys(classes.split()):
+                tokens = classes.split()
+                for token in tokens if len(tokens) == 1 else dict.fromkeys(tokens):
                     self.by_class[token].append(el)
                     self._class_positions[token].append(position)
+
+    def _tagged(self, tag: str) -> tuple[list[HtmlElement], list[int]]:
+        """The elements named `tag`, in document order, and their positions."""
+        found = self._tags.get(tag)
+        if found is None:
+            elements = list(self._elements[0].iter(tag)) if self._elements else []
+            found = self._tags[tag] = (elements, [self.position[el] for el in elements])
+        return found
 
     def select(self, selector: ClassSelector, within: HtmlElement) -> list[HtmlElement]:
         """What `CSSSelector(selector.css)(within)` returns: matches in `within`'s subtree (itself included)."""
@@ -99,8 +108,10 @@ class ClassIndex:
         end = self._end(within)
         found: dict[HtmlElement, int] = {}
         key = alt.cls or alt.tag or ""
-        elements = self.by_class.get(key, []) if alt.cls else self.by_tag.get(key, [])
-        positions = self._class_positions.get(key, []) if alt.cls else self._tag_positions.get(key, [])
+        if alt.cls:
+            elements, positions = self.by_class.get(key, []), self._class_positions.get(key, [])
+        else:
+            elements, positions = self._tagged(key)
         low, high = bisect_left(positions, start), bisect_right(positions, end)
         for el, position in zip(elements[low:high], positions[low:high], strict=True):
             if alt.tag and el.tag != alt.tag:
@@ -121,7 +132,16 @@ class ClassIndex:
         """Position of the last element of `el`'s subtree (the walk is in document order)."""
         end = self._ends.get(el)
         if end is None:
-            end = self.position[el] + sum(1 for e in el.iterdescendants() if isinstance(e.tag, str))
+            # Just before the first element after the subtree: the next sibling element of `el` or of its nearest
+            # ancestor below the indexed root that has one (a walk up the tree, not over the subtree).
+            end = len(self._elements) - 1
+            node: HtmlElement | None = el
+            while node is not None and node is not self._elements[0]:
+                following = next(node.itersiblings(etree.Element), None)
+                if following is not None:
+                    end = self.position[following] - 1
+                    break
+                node = node.getparent()
             self._ends[el] = end
         return end
 

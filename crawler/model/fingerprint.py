@@ -31,6 +31,13 @@ CONTENT_FIELDS = (
 
 
 def _canonical(value: Any) -> Any:
+    cls = type(value)  # the exact types of a normalized article first: this runs on every value of every article
+    if cls is str:
+        return comparable(value)
+    if cls is list:
+        return [_canonical(v) for v in value]
+    if cls is dict:
+        return {str(k): _canonical(v) for k, v in sorted(value.items())}
     if isinstance(value, str):
         return comparable(value)
     if isinstance(value, datetime):

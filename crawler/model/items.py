@@ -10,21 +10,42 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
+_LEAVES: frozenset[type] = frozenset({str, int, float, bool, type(None), datetime})
+"""Types `plain` returns as they are (immutable leaves), checked before anything else."""
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+"""Field names per dataclass: `dataclasses.fields()` builds its tuple anew on every call."""
+
 
 def plain(value: Any) -> Any:
     """`dataclasses.asdict` for items: dataclasses to dicts, lists and dicts copied, immutable leaves shared.
 
     Written by hand because asdict deep-copies every leaf (`copy.deepcopy` of each str and datetime): three
     calls per article took a tenth of the crawler's CPU per page (bench/distributed.py, profiled). Items hold
-    only immutable leaves (str, numbers, datetimes, None), so sharing them is what a deep copy gives.
+    only immutable leaves (str, numbers, datetimes, None), so sharing them is what a deep copy gives. Leaves,
+    lists and dicts are told by their exact type first and a dataclass's field names are cached: this runs
+    twice per article on the reactor thread (normalize and store pipelines).
     """
-    if isinstance(value, list | tuple):
-        return type(value)(plain(v) for v in value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
-    return value
+    cls = type(value)
+    if cls in _LEAVES:
+        return value
+    if cls is list:
+        return [v if type(v) in _LEAVES else plain(v) for v in value]
+    if cls is dict:
+        return {k: v if type(v) in _LEAVES else plain(v) for k, v in value.items()}
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        if isinstance(value, list | tuple):
+            return cls(plain(v) for v in value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if not is_dataclass(value) or isinstance(value, type):
+            return value
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(value))
+    out = {}
+    for name in names:
+        v = getattr(value, name)
+        out[name] = v if type(v) in _LEAVES else plain(v)
+    return out
 
 
 @dataclass

@@ -48,6 +48,8 @@ _TYPOGRAPHY: tuple[tuple[str, str], ...] = tuple(
 """Pairs, not a `str.maketrans` table: `str.translate` with a dict looks every character up in Python and took
 ~46 µs per paragraph, a tenth of newsmon's CPU per page (bench/distributed.py); a `replace` per character
 present takes ~5 µs."""
+_PRINTABLE_TYPOGRAPHY = tuple((char, plain) for char, plain in _TYPOGRAPHY if char.isprintable())
+"""The pairs printable text can hold (quotes, dashes, the ellipsis); the rest are spaces, joiners, soft hyphens."""
 
 FURNITURE = re.compile(
     r"(?:ist ein Angebot von IPPEN\.MEDIA|Das könnte Sie auch interessieren|Unsere News per Mail|"
@@ -63,12 +65,12 @@ _FURNITURE_PHRASES = (
     "unsere news per mail",
     "nach der registrierung erhalten sie eine e-mail",
     "newsletter abonnieren",
-    "mehr zum thema",
-    "lesen sie auch:",
-    "auch interessant:",
-    "weitere artikel:",
 )
-"""A phrase each alternative of FURNITURE needs, lower-cased (tests/test_pipelines.py checks the two agree)."""
+"""What the unanchored alternatives of FURNITURE need, lower-cased (tests/test_pipelines.py checks they agree)."""
+_FURNITURE_STARTS = ("lesen sie auch:", "auch interessant:", "weitere artikel:")
+"""The alternatives anchored at the start (`^`: the text's start, without MULTILINE)."""
+_FURNITURE_ENDS = ("mehr zum thema", "mehr zum thema:", "mehr zum thema\n", "mehr zum thema:\n")
+"""The one anchored at the end (`$`: the end, or before a newline there)."""
 _CASE_EXCEPTIONS = ("ı", "ſ", "İ")
 """Characters that `re.IGNORECASE` matches to an ASCII letter but `str.lower()` does not turn into it."""
 
@@ -77,11 +79,17 @@ def is_furniture(text: str) -> bool:
     """`FURNITURE.search(text)`, without the regex for text that holds none of its phrases.
 
     The case-insensitive alternation tries every alternative at every position (~40 µs per paragraph, about
-    0.6 ms per article); a lower-cased substring test answers the common "no" in a few µs. Text with one of the
-    few characters the two notions of case disagree on goes to the regex, so the answer is always the regex's.
+    0.6 ms per article); a lower-cased substring test answers the common "no" in a few µs (the anchored phrases
+    only where their anchor is). Text with one of the few characters the two notions of case disagree on goes to
+    the regex, so the answer is always the regex's.
     """
     lowered = text.lower()
-    if not any(c in text for c in _CASE_EXCEPTIONS) and not any(p in lowered for p in _FURNITURE_PHRASES):
+    if (
+        not any(c in text for c in _CASE_EXCEPTIONS)
+        and not lowered.startswith(_FURNITURE_STARTS)
+        and not lowered.endswith(_FURNITURE_ENDS)
+        and not any(p in lowered for p in _FURNITURE_PHRASES)
+    ):
         return False
     return FURNITURE.search(text) is not None
 
@@ -91,18 +99,41 @@ def clean_text(text: str | None) -> str | None:
     kept."""
     if text is None:
         return None
-    text = " ".join(strip_controls(unicodedata.normalize("NFC", str(text))).replace("\u00a0", " ").split())
+    text = unicodedata.normalize("NFC", str(text))
+    if text.isprintable():  # the common case: nothing to strip and no whitespace but " " (see `_collapsed`)
+        return _collapsed(text) or None
+    text = " ".join(strip_controls(text).replace("\u00a0", " ").split())
     return text or None
 
 
 def comparable(text: str | None) -> str:
     """The comparison form: the stored form with typography normalized and soft hyphens removed (and controls,
     so that text stored before they were removed compares equal to the same text fetched now)."""
-    text = strip_controls(unicodedata.normalize("NFC", text or ""))
-    for char, plain in _TYPOGRAPHY:
-        if char in text:
-            text = text.replace(char, plain)
-    return " ".join(text.split())
+    text = unicodedata.normalize("NFC", text or "")
+    if not text.isprintable():
+        text = strip_controls(text)
+        for char, plain in _TYPOGRAPHY:
+            if char in text:
+                text = text.replace(char, plain)
+        return " ".join(text.split())
+    # Printable: no controls, none of the unprintable typography (spaces, soft hyphen, joiners), and the printable
+    # typography becomes ASCII punctuation, so whitespace is only " " before and after (see `_collapsed`).
+    if not text.isascii():
+        for char, plain in _PRINTABLE_TYPOGRAPHY:
+            if char in text:
+                text = text.replace(char, plain)
+    return _collapsed(text)
+
+
+def _collapsed(text: str) -> str:
+    """`" ".join(text.split())` for printable text, without the split and join when it would change nothing.
+
+    Every whitespace character but the ASCII space is unprintable (Unicode separators and controls: see
+    tests/test_pipelines.py), so in printable text only runs of spaces and spaces at either end can change. Text
+    is cleaned and compared several times per article on the reactor thread (clean, word count, content hash)."""
+    if "  " in text or text[:1] == " " or text[-1:] == " ":
+        return " ".join(text.split())
+    return text
 
 
 def to_utc(value: Any) -> datetime | None:
@@ -155,5 +186,5 @@ def normalize_article(doc: dict[str, Any]) -> dict[str, Any]:
     ]
     for field in ("published", "modified", "fetched_at"):
         out[field] = to_utc(doc.get(field))
-    out["word_count"] = sum(len(b["text"].split()) for b in out["body"])
+    out["word_count"] = sum(b["text"].count(" ") + 1 for b in out["body"])  # cleaned: words apart by one space
     return out

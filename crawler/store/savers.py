@@ -120,8 +120,10 @@ class ArticleSaver:
         """Identify each document; a second fetch of the same article in one batch waits a round (`retry`)."""
         firsts: dict[str, dict[str, Any]] = {}
         for doc in docs:
-            doc.setdefault("article_id", article_id(doc["site"], doc.get("publisher_id"), doc["url"]))
-            doc.setdefault("content_hash", content_hash(doc))
+            if "article_id" not in doc:
+                doc["article_id"] = article_id(doc["site"], doc.get("publisher_id"), doc["url"])
+            if not doc.get("content_hash"):  # set by the normalize pipeline: not hashed a second time here
+                doc["content_hash"] = content_hash(doc)
             if doc["article_id"] in firsts:
                 result.retry.append(doc)
             else:

@@ -57,9 +57,9 @@ def publish(
     `insert` must store the changes numbered `first_seq .. first_seq + count - 1` (or fewer: gaps are fine).
     If it raises, the lease is released without moving the mark past this block; the numbers stay unused.
     """
-    ensure_counter(db)
     owner = uuid.uuid4().hex
     deadline = time.monotonic() + wait
+    ensured = False
     while True:
         moment = now()
         doc = db[schema.COUNTERS].find_one_and_update(
@@ -72,6 +72,13 @@ def publish(
         )
         if doc is not None:
             break
+        if not ensured:
+            # Leased, or no counter yet (a new database): create it if missing and try again at once. Only here,
+            # not before every block: the counter exists from the first block on, and the upsert was one round
+            # trip in four per block of changes.
+            ensure_counter(db)
+            ensured = True
+            continue
         if time.monotonic() > deadline:
             raise SequenceBusy(f"the changes feed stayed leased for {wait:.0f}s")
         time.sleep(WAIT_SECONDS)
