@@ -18,29 +18,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pymongo import MongoClient, UpdateOne, monitoring
-from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
+PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:  # run as `python bench/pipelines.py`: the checkout's tests.support must import
+    sys.path.insert(0, str(PROJECT))
 
-from crawler.config import load_settings
-from crawler.extract.ippen import extract_article
-from crawler.extract.ippen_listing import extract_teasers
-from crawler.model.identity import article_id
-from crawler.model.items import ArticleItem, TeaserItem
-from crawler.pipelines.normalize import NormalizePipeline
-from crawler.pipelines.store import StorePipeline
-from crawler.pipelines.teasers import TeaserPipeline
-from crawler.pipelines.validate import ValidatePipeline
-from crawler.store.embedded.launcher import ensure_embedded_server, stop_embedded_server
-from crawler.store.runtime import StoreRuntime
-from tests.support.localsite import LocalSite
-from tests.support.localsite.content import SECTIONS
+from pymongo import MongoClient, UpdateOne, monitoring  # noqa: E402
+from scrapy.exceptions import DropItem  # noqa: E402
+from scrapy.utils.test import get_crawler  # noqa: E402
+
+from crawler.config import load_settings  # noqa: E402
+from crawler.extract.ippen import extract_article  # noqa: E402
+from crawler.extract.ippen_listing import extract_teasers  # noqa: E402
+from crawler.model.identity import article_id  # noqa: E402
+from crawler.model.items import ArticleItem, TeaserItem  # noqa: E402
+from crawler.pipelines.normalize import NormalizePipeline  # noqa: E402
+from crawler.pipelines.store import StorePipeline  # noqa: E402
+from crawler.pipelines.teasers import TeaserPipeline  # noqa: E402
+from crawler.pipelines.validate import ValidatePipeline  # noqa: E402
+from crawler.store.embedded.launcher import ensure_embedded_server, stop_embedded_server  # noqa: E402
+from crawler.store.runtime import StoreRuntime  # noqa: E402
+from tests.support.localsite import LocalSite  # noqa: E402
+from tests.support.localsite.content import SECTIONS  # noqa: E402
 
 
 class CommandCounter(monitoring.CommandListener):

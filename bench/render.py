@@ -32,9 +32,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tests.support.localsite import LocalSite
-
 PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:  # run as `python bench/render.py`: the checkout's tests.support must import
+    sys.path.insert(0, str(PROJECT))
+
+from tests.support.localsite import LocalSite  # noqa: E402
+
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 

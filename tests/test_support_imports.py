@@ -7,8 +7,12 @@ Read from the source with `ast` (every import, inside functions and `TYPE_CHECKI
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.support.crawling import PROJECT
 
@@ -89,3 +93,15 @@ def test_the_support_modules_import_each_other_one_way() -> None:
     for name in sorted(graph):
         visit(name, [])
     assert circles == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "script", sorted(p.name for p in (PROJECT / "bench").glob("*.py") if "__main__" in p.read_text())
+)
+def test_every_bench_script_starts_as_its_docs_run_it(script: str, tmp_path: Path):
+    """`python bench/<name>.py` from anywhere: its imports of the checkout (tests.support, bench) resolve."""
+    done = subprocess.run(
+        [sys.executable, str(PROJECT / "bench" / script), "--help"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
