@@ -1,1 +1,1 @@
-"""Discovery: the spider, the sites it reads, and revisiting (policy, planner, HTTP cache)."""
+"""Discovery: the spider (listings, feeds, sitemaps), listing caps, and revisiting (policy, planner, HTTP cache)."""

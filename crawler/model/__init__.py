@@ -1,1 +1,1 @@
-"""What flows through every stage: items, an article's identity, normal text, fingerprints."""
+"""What flows through every stage: items, sites as data, article identity, normal text and bylines, fingerprints."""
