@@ -8,12 +8,14 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
 from crawler.model.teasers import TeaserBook
 from crawler.store.connection import redact_text, redact_uri
 from crawler.store.documents import teaser_doc
+from crawler.store.savers import _inserted
 from crawler.store.schema import ensure_indexes
 from crawler.store.spool import Spool
 from crawler.store.writer import BatchWriter
@@ -283,3 +285,48 @@ def test_a_spooled_batch_is_written_only_to_its_own_destination(db, tmp_path):
     back.close(timeout=60)
     assert back.stats.replayed == 1 and db.articles.count_documents({}) == 2
     assert Spool(tmp_path / "spool", "elsewhere:27017/desk").files() == []
+
+
+def test_a_new_article_is_inserted_as_the_upsert_it_replaces_would_store_it(db):
+    """New articles are inserts (the server skips compiling and applying an update); the stored document is the
+    one the upsert stored, to the last field and array order."""
+    update = {
+        "$set": {"headline": "A", "version": 1, "last_fetched": T0, "etag": '"x"'},
+        "$setOnInsert": {"first_seen": T0},
+        "$addToSet": {"urls": {"$each": ["https://b.example/1", "https://a.example/1", "https://b.example/1"]}},
+        "$max": {"hinted_modified": T0},
+    }
+    db.upserted.update_one({"_id": "merkur.de:1"}, update, upsert=True)
+    db.inserted.insert_one(_inserted("merkur.de:1", update))
+    assert db.inserted.find_one() == db.upserted.find_one()
+
+
+@pytest.mark.parametrize(
+    "update", [{"$inc": {"n": 1}}, {"$set": {"a.b": 1}}, {"$set": {"a": 1}, "$max": {"a": 2}}, {"$unset": {"a": ""}}]
+)
+def test_an_update_with_no_plain_insert_is_refused_not_guessed(update):
+    with pytest.raises(ValueError):
+        _inserted("merkur.de:1", update)
+
+
+def test_a_new_article_another_writer_stored_meanwhile_is_compared_not_lost(db, tmp_path, monkeypatch):
+    """The saver read no article, another writer stored it before the insert: the duplicate key sends the
+    article round again, and it lands on that writer's version (same content: no second version, no reject)."""
+    run_writer(db, tmp_path / "a", [("article", article(1))])
+    original = db.articles.__class__.find
+    stale = {"reads": 0}
+
+    def stale_first_read(self, *args, **kwargs):
+        if self.name == "articles" and not stale["reads"]:
+            stale["reads"] += 1
+            return original(self, {"_id": {"$in": []}}, *args[1:], **kwargs)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(db.articles.__class__, "find", stale_first_read)
+    run_writer(db, tmp_path / "b", [("article", article(1, fetched_at=T0 + timedelta(hours=2)))])
+    monkeypatch.undo()
+    assert stale["reads"] == 1
+    stored = db.articles.find_one({"_id": "merkur.de:91000001"})
+    assert stored["version"] == 1 and stored["last_fetched"] == T0 + timedelta(hours=2)
+    assert db.article_versions.count_documents({"article_id": "merkur.de:91000001"}) == 1
+    assert db.rejects.count_documents({}) == 0

@@ -7,7 +7,7 @@ a replay of the spool, a second crawl at the same time) changes nothing the firs
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
@@ -52,7 +52,7 @@ def _now() -> datetime:
 
 
 def _bulk(
-    db: Database, collection: str, ops: list[UpdateOne] | list[InsertOne]
+    db: Database, collection: str, ops: Sequence[UpdateOne | InsertOne]
 ) -> tuple[dict[int, dict[str, Any]], set[int]]:
     """Unordered bulk write; returns write errors by op index and the indexes that inserted (an upsert that
     inserted, or an insert without error)."""
@@ -76,7 +76,7 @@ class _Round:
     version_ops: list[InsertOne] = field(default_factory=list)
     versions: list[tuple[dict[str, Any], int]] = field(default_factory=list)
     """Each new version's document and number, in the order of `version_ops`."""
-    article_ops: list[UpdateOne] = field(default_factory=list)
+    article_ops: list[UpdateOne | InsertOne] = field(default_factory=list)
     article_docs: list[dict[str, Any]] = field(default_factory=list)
     unchanged: list[dict[str, Any]] = field(default_factory=list)
 
@@ -183,8 +183,12 @@ class ArticleSaver:
             "$setOnInsert": {"first_seen": fetched_at},
             "$addToSet": {"urls": {"$each": _urls(doc)}},
         }
+        update = _with_revisit(update, doc, next_visit or doc.get("next_visit"))
+        # A new article is inserted, not upserted: in the server an insert skips compiling and applying the
+        # update (a first crawl or a backfill is all new articles). A duplicate key means another writer stored
+        # it meanwhile: `_write_articles` sends the article round again, to be compared with what is stored.
         plan.article_ops.append(
-            UpdateOne(guard, _with_revisit(update, doc, next_visit or doc.get("next_visit")), upsert=True)
+            InsertOne(_inserted(aid, update)) if cur is None else UpdateOne(guard, update, upsert=True)
         )
         plan.article_docs.append(doc)
 
@@ -311,6 +315,24 @@ REVISIT_FIELDS = ("etag", "last_modified")
 def _urls(doc: dict[str, Any]) -> list[str]:
     """Every URL an article was fetched under: its canonical URL and the one the request went to."""
     return sorted({u for u in (doc["url"], doc.get("fetched_url")) if u})
+
+
+INSERTABLE = ("$set", "$setOnInsert", "$max", "$addToSet")
+
+
+def _inserted(aid: str, update: dict[str, Any]) -> dict[str, Any]:
+    """The document an upsert of `update` inserts where there is none. Only the operators article updates use,
+    on top-level fields; anything else is refused, so the insert cannot drift from the upsert it replaces."""
+    inserted: dict[str, Any] = {"_id": aid}
+    for operator, fields in update.items():
+        if operator not in INSERTABLE or any("." in name or name in inserted for name in fields):
+            raise ValueError(f"no insert for {operator} {sorted(fields)}")
+        for name, value in fields.items():
+            if operator == "$addToSet":
+                values = value["$each"] if isinstance(value, dict) and "$each" in value else [value]
+                value = list(dict.fromkeys(values))
+            inserted[name] = value
+    return inserted
 
 
 def _with_revisit(update: dict[str, Any], doc: dict[str, Any], next_visit: datetime | None) -> dict[str, Any]:
