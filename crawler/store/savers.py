@@ -175,7 +175,6 @@ class ArticleSaver:
         )
         if not doc["rebaseline"]:
             fields["last_changed"] = fetched_at
-        guard: dict[str, Any] = {"_id": aid, "version": cur["version"]} if cur else {"_id": aid}
         # A new version of a known article is an edit: it is due again soon (`next_visit_changed`).
         next_visit = doc.get("next_visit_changed") if cur and not doc["rebaseline"] else None
         update = {
@@ -187,9 +186,10 @@ class ArticleSaver:
         # A new article is inserted, not upserted: in the server an insert skips compiling and applying the
         # update (a first crawl or a backfill is all new articles). A duplicate key means another writer stored
         # it meanwhile: `_write_articles` sends the article round again, to be compared with what is stored.
-        plan.article_ops.append(
-            InsertOne(_inserted(aid, update)) if cur is None else UpdateOne(guard, update, upsert=True)
-        )
+        if cur is None:
+            plan.article_ops.append(InsertOne(_inserted(aid, update)))
+        else:  # guarded by the version it was at: another writer that moved it on makes a duplicate key
+            plan.article_ops.append(UpdateOne({"_id": aid, "version": cur["version"]}, update, upsert=True))
         plan.article_docs.append(doc)
 
     def _write_versions(
